@@ -63,4 +63,6 @@ export interface ConsoleChannel {
   /** Registers a listener for each normalised chunk; returns an unsubscribe function. */
   onText(listener: (chunk: string) => void): () => void;
   readonly closed: boolean;
+  /** Raw byte offset in the recorded console log of everything received so far (ExpectMatch.offset's scale). */
+  readonly rawOffset?: number;
 }

@@ -1,0 +1,17 @@
+/** Load generators by playbook name. */
+import { iperf3Generator } from './iperf3.ts';
+import { pingGenerator } from './ping.ts';
+import { tcpbenchGenerator } from './tcpbench.ts';
+import type { LoadGenerator } from './types.ts';
+
+const GENERATORS: LoadGenerator[] = [iperf3Generator, pingGenerator, tcpbenchGenerator];
+
+export function generatorNames(): string[] {
+  return GENERATORS.map((g) => g.name);
+}
+
+export function getGenerator(name: string): LoadGenerator {
+  const g = GENERATORS.find((x) => x.name === name);
+  if (!g) throw new Error(`unknown load generator "${name}" (known: ${generatorNames().join(', ')})`);
+  return g;
+}

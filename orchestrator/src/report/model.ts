@@ -1,0 +1,228 @@
+/**
+ * The report model: everything a reporter renders, computed once from the store's
+ * records (pure). Renderers (text, JSON, JUnit, HTML) only format it.
+ */
+import type { CrashRecord, MeasurementRecord, RunRecord, SignatureGroup } from '../store/db.ts';
+import type { Outcome } from '../run/outcome.ts';
+import { rateWithCI, fisherExact, compareThroughput, median } from '../stats/index.ts';
+
+export interface RateSummary {
+  k: number;
+  n: number;
+  rate: number;
+  ci: [number, number];
+}
+
+export interface RunSummary {
+  seq: number;
+  id: string;
+  cellId: string;
+  variant: string;
+  repetition: number;
+  outcome: Outcome | 'incomplete';
+  expected: boolean;
+  reason: string | null;
+  failedVm: string | null;
+  durationMs: number | null;
+  timeToFailureMs: number | null;
+  accel: string | null;
+  dir: string;
+  crashes: { vm: string; title: string; signature: string }[];
+}
+
+export interface CellSummary {
+  cellId: string;
+  cell: Record<string, string>;
+  runs: number;
+  outcomes: Partial<Record<Outcome | 'incomplete', number>>;
+  panic: RateSummary;
+  hang: RateSummary;
+}
+
+export interface ThroughputSummary {
+  measurement: string;
+  unit: string;
+  perVariant: { variant: string; n: number; median: number; values: number[] }[];
+  comparisons: { a: string; b: string; relDiff: number; ci: [number, number]; statement: string }[];
+}
+
+export interface CrashGroupSummary extends SignatureGroup {
+  /** Runs of this session with this signature. */
+  runs: string[];
+  perVariant: { variant: string; k: number; n: number; ci: [number, number] }[];
+  /** Same signature seen before this session. */
+  seenBefore: boolean;
+}
+
+export interface RateComparison {
+  a: string;
+  b: string;
+  what: 'panic';
+  pValue: number;
+  statement: string;
+}
+
+export interface SessionReport {
+  playbook: string;
+  playbookFile: string;
+  startedAt: string;
+  finishedAt: string | null;
+  status: string;
+  host: string;
+  accel: string[];
+  order: string[];
+  runs: RunSummary[];
+  cells: CellSummary[];
+  variants: { variant: string; panic: RateSummary; hang: RateSummary; runs: number }[];
+  rateComparisons: RateComparison[];
+  throughput: ThroughputSummary[];
+  crashGroups: CrashGroupSummary[];
+  unexpected: number;
+}
+
+export interface ReportInput {
+  session: { playbook: string; playbookFile: string; startedAt: string; finishedAt: string | null; status: string; host: string };
+  runs: RunRecord[];
+  expectedOutcome: (run: RunRecord) => Outcome;
+  measurements: MeasurementRecord[];
+  crashes: CrashRecord[];
+  groups: SignatureGroup[];
+  confidence: number;
+}
+
+/** Throughput measurements compared across variants are those whose name ends in this. */
+const THROUGHPUT_SUFFIX = '.throughput';
+
+export function buildReport(input: ReportInput): SessionReport {
+  const { runs, crashes, confidence } = input;
+  const crashesByRun = groupBy(crashes, (c) => c.run);
+  const runSummaries: RunSummary[] = runs.map((r) => {
+    const outcome = r.outcome ?? 'incomplete';
+    return {
+      seq: r.seq,
+      id: r.runId,
+      cellId: r.cellId,
+      variant: r.variant,
+      repetition: r.repetition,
+      outcome,
+      expected: outcome === input.expectedOutcome(r),
+      reason: r.reason,
+      failedVm: r.failedVm,
+      durationMs: r.durationMs,
+      timeToFailureMs: r.timeToFailureMs,
+      accel: r.accel,
+      dir: r.dir,
+      crashes: (crashesByRun.get(r.pk) ?? []).map((c) => ({ vm: c.vm, title: c.title, signature: c.signature })),
+    };
+  });
+
+  const verdictRuns = (rs: RunSummary[]) => rs.filter((r) => r.outcome !== 'infra-error' && r.outcome !== 'incomplete' && r.outcome !== 'build-failure');
+  const rate = (rs: RunSummary[], o: Outcome): RateSummary => {
+    const n = verdictRuns(rs).length;
+    const k = rs.filter((r) => r.outcome === o).length;
+    const ci = rateWithCI(k, n, { method: 'clopper-pearson', level: confidence });
+    return { k, n, rate: n ? k / n : 0, ci: [ci.lo, ci.hi] };
+  };
+
+  const cells: CellSummary[] = [...groupBy(runSummaries, (r) => r.cellId)].map(([cellId, rs]) => ({
+    cellId,
+    cell: runs.find((r) => r.cellId === cellId)!.cell,
+    runs: rs.length,
+    outcomes: countBy(rs, (r) => r.outcome),
+    panic: rate(rs, 'panic'),
+    hang: rate(rs, 'hang'),
+  }));
+
+  const byVariant = groupBy(runSummaries, (r) => r.variant);
+  const variants = [...byVariant].map(([variant, rs]) => ({ variant, panic: rate(rs, 'panic'), hang: rate(rs, 'hang'), runs: rs.length }));
+
+  const rateComparisons: RateComparison[] = [];
+  for (const [i, a] of variants.entries()) {
+    for (const b of variants.slice(i + 1)) {
+      if (a.panic.n === 0 || b.panic.n === 0 || a.panic.k + b.panic.k === 0) continue;
+      const p = fisherExact(a.panic.k, a.panic.n - a.panic.k, b.panic.k, b.panic.n - b.panic.k).pValue;
+      rateComparisons.push({
+        a: a.variant,
+        b: b.variant,
+        what: 'panic',
+        pValue: p,
+        statement:
+          `panic rate ${a.variant} ${a.panic.k}/${a.panic.n} vs ${b.variant} ${b.panic.k}/${b.panic.n}: ` +
+          (p < 1 - confidence ? `differ (Fisher exact p = ${fmtP(p)})` : `no difference shown (Fisher exact p = ${fmtP(p)})`),
+      });
+    }
+  }
+
+  const runByPk = new Map(runs.map((r) => [r.pk, r]));
+  const throughput: ThroughputSummary[] = [];
+  const tputs = input.measurements.filter((m) => m.name.endsWith(THROUGHPUT_SUFFIX));
+  for (const [name, ms] of groupBy(tputs, (m) => m.name)) {
+    const perVariantMap = new Map<string, number[]>();
+    for (const m of ms) {
+      const variant = runByPk.get(m.run)?.variant ?? '?';
+      perVariantMap.set(variant, [...(perVariantMap.get(variant) ?? []), m.value]);
+    }
+    const perVariant = [...perVariantMap].map(([variant, values]) => ({ variant, n: values.length, median: median(values), values }));
+    const comparisons: ThroughputSummary['comparisons'] = [];
+    for (const [i, a] of perVariant.entries()) {
+      for (const b of perVariant.slice(i + 1)) {
+        if (a.n < 2 || b.n < 2) continue;
+        const c = compareThroughput(b.values, a.values, { level: confidence, labelA: b.variant, labelB: a.variant });
+        comparisons.push({ a: b.variant, b: a.variant, relDiff: c.relDiff, ci: c.ci, statement: c.statement });
+      }
+    }
+    throughput.push({ measurement: name, unit: ms[0]!.unit, perVariant, comparisons });
+  }
+
+  const crashGroups: CrashGroupSummary[] = input.groups.map((g) => {
+    const these = crashes.filter((c) => c.signature === g.signature);
+    const runIds = [...new Set(these.map((c) => runByPk.get(c.run)?.runId ?? '?'))];
+    const perVariant = [...byVariant].map(([variant, rs]) => {
+      const n = verdictRuns(rs).length;
+      const k = rs.filter((r) => r.crashes.some((c) => c.signature === g.signature)).length;
+      const ci = rateWithCI(k, n, { method: 'clopper-pearson', level: confidence });
+      return { variant, k, n, ci: [ci.lo, ci.hi] as [number, number] };
+    });
+    return { ...g, runs: runIds, perVariant, seenBefore: g.firstSeen < input.session.startedAt };
+  });
+
+  return {
+    playbook: input.session.playbook,
+    playbookFile: input.session.playbookFile,
+    startedAt: input.session.startedAt,
+    finishedAt: input.session.finishedAt,
+    status: input.session.status,
+    host: input.session.host,
+    accel: [...new Set(runs.map((r) => r.accel).filter((a): a is string => !!a))],
+    order: runSummaries.map((r) => r.id),
+    runs: runSummaries,
+    cells,
+    variants,
+    rateComparisons,
+    throughput,
+    crashGroups,
+    unexpected: runSummaries.filter((r) => !r.expected).length,
+  };
+}
+
+
+function fmtP(p: number): string {
+  return p < 0.001 ? p.toExponential(1) : p.toFixed(3);
+}
+
+function groupBy<T, K>(xs: T[], key: (x: T) => K): Map<K, T[]> {
+  const m = new Map<K, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    const list = m.get(k);
+    if (list) list.push(x);
+    else m.set(k, [x]);
+  }
+  return m;
+}
+
+function countBy<T, K extends string>(xs: T[], key: (x: T) => K): Partial<Record<K, number>> {
+  const out: Partial<Record<K, number>> = {};
+  for (const x of xs) out[key(x)] = (out[key(x)] ?? 0) + 1;
+  return out;
+}

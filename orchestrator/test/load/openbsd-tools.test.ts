@@ -1,0 +1,183 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseTcpbench, tcpbenchClientCommand, tcpbenchServerCommand, tcpbenchMeasurements } from '../../src/load/tcpbench.ts';
+import { KSTACK_PROFILE_SCRIPT, btraceProfileCommand, parseKstackMap } from '../../src/load/btrace.ts';
+import { parseNetstatM, parseNetstatS } from '../../src/load/netstat.ts';
+
+const fixture = (name: string) =>
+  readFileSync(fileURLToPath(new URL(`../fixtures/openbsd-tools/${name}`, import.meta.url)), 'utf8');
+
+test('tcpbench client summary (real output, see SOURCES.md)', () => {
+  const s = parseTcpbench(fixture('tcpbench-client-n4.txt'));
+  assert.equal(s.bytes, 445265160);
+  assert.equal(s.direction, 'sent');
+  assert.equal(s.seconds, 15.352);
+  assert.deepEqual(s.mbps, { min: 127.436, avg: 232.681, max: 367.652, stddev: 65.268 });
+  assert.deepEqual(s.slices, [
+    { conns: 4, mbps: 367.652 },
+    { conns: 4, mbps: 241.68 },
+  ]);
+  const [tp] = tcpbenchMeasurements(s, '4');
+  assert.equal(tp!.name, 'tcp4.throughput');
+  assert.ok(Math.abs(tp!.value - (445265160 * 8) / 15.352) < 1e-6);
+});
+
+test('tcpbench periodic server output without summary is an error that shows the tail', () => {
+  const text = fixture('tcpbench-server-periodic.txt');
+  assert.throws(() => parseTcpbench(text), /no summary[\s\S]*Peak Mbps:\s+36394\.719/);
+});
+
+test('tcpbench command lines follow tcpbench(1) SYNOPSIS', () => {
+  // tcpbench(1) SYNOPSIS: tcpbench [-46cDRUuv] ... [-n connections] [-p port] ... [-t secs] ... hostname
+  assert.equal(tcpbenchClientCommand({ seconds: 10, streams: 4, address: '198.51.100.2' }), 'tcpbench -n 4 -t 10 198.51.100.2');
+  assert.equal(tcpbenchClientCommand({ seconds: 5, streams: 1, address: '2001:db8:2::2', port: 12346 }), 'tcpbench -n 1 -t 5 -p 12346 2001:db8:2::2');
+  // -n is TCP only ("UDP is connectionless so this option isn't valid")
+  assert.equal(tcpbenchClientCommand({ seconds: 5, streams: 4, address: '192.0.2.1', udp: true }), 'tcpbench -u -t 5 192.0.2.1');
+  // tcpbench -s [-46cDUuv] ... [-p port]
+  assert.equal(tcpbenchServerCommand(), 'tcpbench -s');
+  assert.equal(tcpbenchServerCommand({ family: 6, port: 12346 }), 'tcpbench -s -6 -p 12346');
+  assert.throws(() => tcpbenchClientCommand({ seconds: 0, streams: 1, address: '192.0.2.1' }), /seconds must be/);
+  assert.throws(() => tcpbenchClientCommand({ seconds: 1, streams: 1, address: 'host; rm -rf /' }), /literal IPv4\/IPv6/);
+});
+
+test('kstack map from a real dt(4) profile on the lab DUT (counts checked with awk)', () => {
+  const p = parseKstackMap(fixture('dt-profile-kstack-lab.txt'));
+  // grep -c '^@\[' → 20 stacks; awk sum of "]: N" → 985
+  assert.equal(p.stacks.length, 20);
+  assert.equal(p.total, 985);
+  assert.deepEqual(p.stacks[0]!.frames, [
+    '0xffffffff810729b0',
+    '0xffffffff811fc251',
+    '0xffffffff8102a312',
+    '0xffffffff8112994c',
+    '0xffffffff810e81e0',
+  ]);
+  assert.deepEqual(p.stacks.at(-1), { frames: ['0xffffffff810d7158', '0xffffffff811f505c', '0xffffffff810e81e0'], count: 935 });
+});
+
+test('kstack map: truncated output names the line of the open stack', () => {
+  assert.throws(() => parseKstackMap('@[\n\tip_forward+0x10\n'), /line 1: stack opened/);
+});
+
+test('btrace command: a bt(5) kstack profile, interrupted after N seconds', () => {
+  // bt(5): probe "profile:hz:N", variable kstack, map @[key] = count(); btrace(8) -e takes the program as an argument
+  assert.equal(KSTACK_PROFILE_SCRIPT, 'profile:hz:100 { @[kstack] = count(); }');
+  assert.equal(
+    btraceProfileCommand(5),
+    "btrace -e 'profile:hz:100 { @[kstack] = count(); }' & pid=$!; sleep 5; kill -INT $pid; wait $pid",
+  );
+  assert.throws(() => btraceProfileCommand(0), /seconds must be/);
+});
+
+test('netstat -m (real OpenBSD output, prefetch.net 2005)', () => {
+  const c = parseNetstatM(fixture('netstat-m-openbsd-2005.txt'));
+  assert.equal(c['mbuf.inuse'], 136);
+  assert.equal(c['mbuf.type.data'], 129);
+  assert.equal(c['mbuf.type.packet_headers'], 3);
+  assert.equal(c['mbuf.type.socket_names_and_addresses'], 4);
+  assert.equal(c['mbuf.clusterpages.current'], 33);
+  assert.equal(c['mbuf.clusterpages.peak'], 56);
+  assert.equal(c['mbuf.clusterpages.max'], 256);
+  assert.equal(c['mbuf.kbytes'], 576);
+  assert.equal(c['mbuf.kbytes.inuse_pct'], 50);
+  assert.equal(c['mbuf.requests.denied'], 0);
+  assert.equal(c['mbuf.drain_calls'], 0);
+  assert.throws(() => parseNetstatM('netstat: kvm_openfiles: Permission denied\n'), /no "N mbufs in use"/);
+});
+
+test('netstat -s nested BSD layout (real tcp section, see SOURCES.md)', () => {
+  const c = parseNetstatS(fixture('netstat-s-tcp-bsd.txt'));
+  assert.equal(c['tcp.packets_sent'], 2297743863);
+  assert.equal(c['tcp.packets_sent.data_packets'], 1894335235);
+  assert.equal(c['tcp.packets_sent.data_packets.bytes'], 4174750982);
+  assert.equal(c['tcp.packets_sent.data_packets_retransmitted'], 97659);
+  assert.equal(c['tcp.packets_received'], 2327771480);
+  assert.equal(c['tcp.packets_received.acks'], 1819079473);
+  assert.equal(c['tcp.packets_received.acks.bytes'], 4189084431);
+  assert.equal(c['tcp.connection_requests'], 2536043);
+  assert.equal(c['tcp.connections_closed.connections_updated_cached_ssthresh_on_close'], 805);
+  assert.equal(c['tcp.embryonic_connections_dropped'], 678657);
+});
+
+test('udpbench summary lines (real send/recv output, see SOURCES.md)', async () => {
+  const { parseUdpbench, udpbenchMeasurements } = await import('../../src/load/udpbench.ts');
+  const send = parseUdpbench(fixture('udpbench-send-loopback.txt'));
+  const recv = parseUdpbench(fixture('udpbench-recv-loopback.txt'));
+  assert.deepEqual(send, { action: 'send', syscalls: 19994, packets: 19994, payload: 1000, ip: 1028, ether: 1066, durationSec: 1.000002, bitsPerSec: 1.705085e8 });
+  assert.equal(recv.action, 'recv');
+  assert.equal(recv.packets, 16298);
+  assert.equal(recv.bitsPerSec, 1.395512e8);
+  const [tp, , loss] = udpbenchMeasurements(send, recv, '4');
+  assert.equal(tp!.value, 1.395512e8);
+  assert.ok(Math.abs(loss!.value - (100 * (19994 - 16298)) / 19994) < 1e-9);
+  assert.throws(() => parseUdpbench('udpbench: bind: Address already in use\n'), /no "send:" or "recv:" summary/);
+});
+
+test('udpbench command lines follow udpbench(1) SYNOPSIS', async () => {
+  const { udpbenchCommand } = await import('../../src/load/udpbench.ts');
+  // udpbench(1): udpbench [-DGHw] ... [-l length] ... [-P packetrate] [-p port] ... [-t timeout] send | recv [hostname]
+  assert.equal(udpbenchCommand({ action: 'recv', seconds: 12, length: 1000, port: 12345, address: '198.51.100.2' }), 'udpbench -l1000 -p12345 -t12 recv 198.51.100.2');
+  assert.equal(
+    udpbenchCommand({ action: 'send', seconds: 10, length: 1472, port: 12345, address: '2001:db8:2::2', packetRate: 20000 }),
+    'udpbench -l1472 -p12345 -t10 -P20000 send 2001:db8:2::2',
+  );
+  assert.throws(() => udpbenchCommand({ action: 'recv', seconds: 1, length: 1, port: 1, address: '192.0.2.1', packetRate: 5 }), /sending side/);
+});
+
+test('tcpbench and udpbench generators drive both ends and save the raw output', async () => {
+  const { tcpbenchGenerator } = await import('../../src/load/tcpbench.ts');
+  const { udpbenchGenerator } = await import('../../src/load/udpbench.ts');
+  type Res = import('../../src/guest/adapter.ts').CommandResult;
+  const log: string[] = [];
+  const result = (command: string, stdout: string): Res => ({ vm: 'x', command, exitCode: 0, stdout, stderr: '', durationMs: 1 });
+  const shell = (vm: string, outputs: Record<string, string>) => ({
+    async exec(command: string) {
+      log.push(`${vm} exec ${command}`);
+      return result(command, outputs[command.split(' ')[0]!] ?? '');
+    },
+    async start(command: string) {
+      log.push(`${vm} start ${command}`);
+      return {
+        command,
+        wait: async () => (log.push(`${vm} wait`), result(command, outputs[command.split(' ')[0]!] ?? '')),
+        stop: async () => (log.push(`${vm} stop`), result(command, '')),
+      };
+    },
+  });
+  const artifacts: string[] = [];
+  const base = {
+    saveArtifact: async (name: string) => void artifacts.push(name),
+    signal: new AbortController().signal,
+  };
+  const vm = { name: 'src' } as import('../../src/playbook/plan-types.ts').PlannedVm;
+  const tcp = await tcpbenchGenerator.run({
+    ...base,
+    load: { name: 'fwd4', generator: 'tcpbench', from: 'src', to: 'dst', durationSec: 15, params: { streams: 4 }, group: 0 },
+    from: { vm, shell: shell('src', { tcpbench: fixture('tcpbench-client-n4.txt') }) },
+    to: { vm, shell: shell('dst', {}), address: '198.51.100.2/24' },
+  });
+  assert.equal(tcp[0]!.name, 'tcp4.throughput');
+  assert.deepEqual(log.splice(0), ['dst start tcpbench -s', 'src exec tcpbench -n 4 -t 15 198.51.100.2', 'dst stop']);
+  const udp = await udpbenchGenerator.run({
+    ...base,
+    load: { name: 'udp6', generator: 'udpbench', from: 'src', to: 'dst', durationSec: 1, params: { length: 1000 }, group: 0 },
+    from: { vm, shell: shell('src', { udpbench: fixture('udpbench-send-loopback.txt') }) },
+    to: { vm, shell: shell('dst', { udpbench: fixture('udpbench-recv-loopback.txt') }), address: '2001:db8:2::2/64' },
+  });
+  assert.deepEqual(udp.map((m) => m.name), ['udp6.throughput', 'udp6.send-rate', 'udp6.loss']);
+  assert.deepEqual(log, ['dst start udpbench -l1000 -p12345 -t3 recv 2001:db8:2::2', 'src exec udpbench -l1000 -p12345 -t1 send 2001:db8:2::2', 'dst wait']);
+  assert.deepEqual(artifacts, ['fwd4-tcpbench.txt', 'udp6-udpbench.txt']);
+});
+
+test('splice relay: relayd.conf(5) relay block and relayd(8) check/run commands', async () => {
+  const { renderRelaydConf, relaydCommands } = await import('../../src/load/splice-relay.ts');
+  // relayd.conf(5) EXAMPLES: relay sshforward { ... listen on www.example.com port 2222 / forward to shell.example.com port 22 }
+  assert.equal(
+    renderRelaydConf({ name: 'splice', listen: { address: '192.0.2.1', port: 12345 }, forward: { address: '198.51.100.2', port: 12345 } }),
+    'relay splice {\n\tlisten on 192.0.2.1 port 12345\n\tforward to 198.51.100.2 port 12345\n}\n',
+  );
+  assert.deepEqual(relaydCommands(), { check: 'relayd -n -f /etc/relayd.obsdlab.conf', run: 'relayd -d -f /etc/relayd.obsdlab.conf' });
+  assert.throws(() => renderRelaydConf({ name: 'x', listen: { address: 'dut', port: 1 }, forward: { address: '192.0.2.1', port: 1 } }), /not an IP address/);
+});
