@@ -39,7 +39,9 @@ export function bisectCells(): BisectCell[] {
     history: (c) => constantRateHistory(1024, c, 1 / 6, 0.01),
     robustness: true,
   });
-  return cells;
+  // The slowest cell last, so the others are on screen early.
+  const slowest = cells.findIndex((c) => c.n === 4096 && c.p === 1 / 20);
+  return [...cells.slice(0, slowest), ...cells.slice(slowest + 1), cells[slowest]!];
 }
 
 export interface CellResult {
@@ -56,11 +58,18 @@ export interface CellResult {
   seconds: number;
 }
 
-function cellSeed(cellIndex: number, seed: number): number {
-  return (Math.imul(cellIndex + 1, 0x9e3779b1) ^ Math.imul(seed, 0x85ebca6b)) >>> 0;
+function nameHash(name: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
+  return h >>> 0;
 }
 
-export function runBisectCell(cell: BisectCell, cellIndex: number, seeds: number): CellResult {
+/** Seeds depend on the cell's name and the seed number only, so a cell's row does not depend on which others run. */
+function cellSeed(cellName: string, seed: number): number {
+  return (nameHash(cellName) ^ Math.imul(seed + 1, 0x85ebca6b)) >>> 0;
+}
+
+export function runBisectCell(cell: BisectCell, seeds: number): CellResult {
   const t0 = performance.now();
   const floor = informationFloor(cell.n, cell.p);
   const runs: number[] = [];
@@ -68,7 +77,7 @@ export function runBisectCell(cell: BisectCell, cellIndex: number, seeds: number
   let flagged = 0;
   const histories: SimulatedHistory[] = [];
   for (let s = 0; s < seeds; s++) {
-    const rand = mulberry32(cellSeed(cellIndex, s));
+    const rand = mulberry32(cellSeed(cell.name, s));
     const culprit = 1 + Math.floor(rand() * cell.n);
     const h = cell.history(culprit, rand);
     histories.push(h);
@@ -86,7 +95,7 @@ export function runBisectCell(cell: BisectCell, cellIndex: number, seeds: number
     let total = 0;
     let bad = 0;
     histories.forEach((h, s) => {
-      const r = fixedRepeatBisect(h, mulberry32(cellSeed(cellIndex, s) ^ 0x5bd1e995), k);
+      const r = fixedRepeatBisect(h, mulberry32(cellSeed(cell.name, s) ^ 0x5bd1e995), k);
       total += r.runs;
       if (!r.correct) bad++;
     });
@@ -113,9 +122,11 @@ export function runBisectCell(cell: BisectCell, cellIndex: number, seeds: number
   };
 }
 
-export function formatBisectTable(results: CellResult[]): string {
-  const head = ['cell', 'seeds', 'mean', 'p95', 'wrong', 'flagged', 'fixed k', '÷fixed', '÷floor', 'floor', 's'];
-  const rows = results.map((r) => [
+const HEAD = ['cell', 'seeds', 'mean', 'p95', 'wrong', 'flagged', 'fixed k', '÷fixed', '÷floor', 'floor', 's'];
+const WIDTHS = [28, 5, 7, 5, 6, 7, 10, 6, 6, 6, 6];
+
+function cellRow(r: CellResult): string[] {
+  return [
     r.cell,
     String(r.seeds),
     r.meanRuns.toFixed(1),
@@ -127,8 +138,18 @@ export function formatBisectTable(results: CellResult[]): string {
     (r.meanRuns / r.floor).toFixed(2),
     r.floor.toFixed(1),
     r.seconds.toFixed(1),
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cols: string[]) => cols.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(head), ...rows.map(line)].join('\n');
+  ];
+}
+
+function line(cols: string[]): string {
+  return cols.map((c, i) => (i === 0 ? c.padEnd(WIDTHS[i]!) : c.padStart(WIDTHS[i]!))).join('  ');
+}
+
+/** Column header and one line per cell (fixed widths, so rows can be printed as cells finish). */
+export function bisectTableHeader(): string {
+  return line(HEAD);
+}
+
+export function bisectTableRow(r: CellResult): string {
+  return line(cellRow(r));
 }

@@ -1,10 +1,11 @@
-// Benchmarks. `npm run bench` runs all; `npm run bench -- bisect --quick` selects one, with fewer seeds.
-import { bisectCells, formatBisectTable, runBisectCell, type CellResult } from './bisect.ts';
+// Benchmarks. `npm run bench` runs all; `npm run bench -- bisect --quick` selects one, with fewer seeds;
+// --seeds=N sets the seeds per cell, --cell=TEXT (repeatable) runs only cells whose name contains TEXT.
+import { bisectCells, bisectTableHeader, bisectTableRow, runBisectCell } from './bisect.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const seedsArg = args.find((a) => a.startsWith('--seeds='));
-const cellArg = args.find((a) => a.startsWith('--cell='));
+const cellFilters = args.filter((a) => a.startsWith('--cell=')).map((a) => a.slice('--cell='.length));
 const selected = args.filter((a) => !a.startsWith('--'));
 const known = ['bisect'];
 for (const s of selected) {
@@ -21,18 +22,13 @@ if (want('bisect')) {
     console.error(`bench: --seeds must be a positive integer, got ${seedsArg}`);
     process.exit(2);
   }
-  const filter = cellArg?.slice('--cell='.length);
   const cells = bisectCells();
-  const results: CellResult[] = [];
   const t0 = performance.now();
   console.log(`bisect: ${seeds} seeded bisects per cell${quick ? ' (quick)' : ''}`);
-  cells.forEach((cell, i) => {
-    if (filter && !cell.name.includes(filter)) return;
-    const r = runBisectCell(cell, i, seeds);
-    results.push(r);
-    console.log(`  done ${r.cell} in ${r.seconds.toFixed(1)} s`);
+  console.log(bisectTableHeader());
+  cells.forEach((cell) => {
+    if (cellFilters.length && !cellFilters.some((f) => cell.name.includes(f))) return;
+    console.log(bisectTableRow(runBisectCell(cell, seeds)));
   });
-  console.log('');
-  console.log(formatBisectTable(results));
-  console.log(`\ntotal ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }

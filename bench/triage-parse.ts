@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConsole } from '../orchestrator/src/ddb/parser.ts';
-import { consoleNoise, mulberry32 } from '../orchestrator/test/ddb/console-noise.ts';
+import { consoleNoise, mulberry32 } from '../orchestrator/test/ddb/parser-console-noise.ts';
 
 const dir = fileURLToPath(new URL('../orchestrator/test/fixtures/corpus/', import.meta.url));
 const transcripts = readdirSync(dir)

@@ -19,8 +19,9 @@ DEBS=$(mkdir -p "${2:-$OUT/debs}" && cd "${2:-$OUT/debs}" && pwd)
 # are resolved from ELF NEEDED entries and must be found among these).
 PACKAGES=(linux-image-cloud-amd64 busybox-static dropbear-bin openssh-sftp-server
   iperf3 libiperf0 libssl3 libsctp1 libc6 libcrypt1 libtomcrypt1 libtommath1 zlib1g libgmp10)
-# Kernel modules needed at boot (with their dependencies, from each .ko's modinfo).
-MODULES=(virtio_pci virtio_net)
+# Kernel modules needed at boot (with their dependencies, from each .ko's modinfo);
+# virtio_blk gives the guest /dev/vda when a disk overlay is attached.
+MODULES=(virtio_pci virtio_net virtio_blk)
 # ELF programs copied from the packages: source path in the package -> path in the image.
 PROGRAMS=(/usr/sbin/dropbear:/usr/sbin/dropbear /usr/bin/iperf3:/usr/bin/iperf3
   /usr/lib/openssh/sftp-server:/usr/lib/sftp-server)

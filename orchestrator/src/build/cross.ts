@@ -44,8 +44,8 @@ async function crossToolchainIdentity(): Promise<string> {
 }
 
 const GENERIC_ON_MIRROR =
-  'this tree (a sys/-only mirror) cannot build GENERIC.MP: config(8) rejects devices whose sources the mirror lacks ' +
-  '(iic, sdmmc, atapiscsi, mii phys, pckbd/pms, inteldrm, ...); use the LAB config or a full src tree';
+  'this tree (a sys/-only mirror) cannot build GENERIC.MP; use the LAB config or a full src tree ' +
+  '(config(8) rejects devices whose sources the mirror lacks: iic, sdmmc, atapiscsi, mii phys, pckbd/pms, inteldrm, ...)';
 
 export class CrossBackend implements KernelBackend {
   readonly kind = 'cross';

@@ -45,9 +45,10 @@ export class SshBackend implements KernelBackend {
   readonly kind: string;
   private readonly opts: SshBuilderOptions;
 
-  constructor(opts: SshBuilderOptions) {
+  /** `kind` names the builder in the cache key; a builder VM passes "vm:<image>". */
+  constructor(opts: SshBuilderOptions, kind?: string) {
     this.opts = opts;
-    this.kind = `ssh:${opts.user}@${opts.host}:${opts.port}`;
+    this.kind = kind ?? `ssh:${opts.user}@${opts.host}:${opts.port}`;
   }
 
   private envPrefix(): string {
@@ -222,13 +223,14 @@ export class SshBackend implements KernelBackend {
       say(`shipping ${plan.upload.length} changed file(s), deleting ${plan.remove.length}, ${remoteCommit.slice(0, 9)} -> ${want.slice(0, 9)}`);
       if (plan.remove.length) await sh.run(`cd ${T} && xargs -0 rm -f --`, { stdin: Buffer.from(plan.remove.join('\0') + '\0'), signal });
       if (plan.upload.length) {
-        const tar = execa('git', ['--git-dir', mirrorDir(), 'archive', '--format=tar', want, ...plan.upload], {
+        const tar = await execa('git', ['--git-dir', mirrorDir(), 'archive', '--format=tar', want, ...plan.upload], {
           cancelSignal: signal,
-          buffer: false,
+          encoding: 'buffer',
+          reject: false,
           env: { GIT_LITERAL_PATHSPECS: '1' },
         });
-        await sh.run(`cd ${T} && tar -xf -`, { stdin: tar.stdout!, signal });
-        await tar;
+        if (tar.exitCode !== 0) throw new Error(`git archive of ${plan.upload.length} changed file(s) at ${want} failed: ${Buffer.from(tar.stderr).toString('utf8').trim()}`);
+        await sh.run(`cd ${T} && tar -xf -`, { stdin: Buffer.from(tar.stdout), signal });
       }
     }
     await sh.run(`cd ${T} && printf '%s\\n' ${shq(want)} > ${STATE_COMMIT} && : > ${STATE_DIRTY}`, { signal });

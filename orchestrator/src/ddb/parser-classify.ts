@@ -64,7 +64,7 @@ export function panicIndex(line: string, confirmed: boolean): number {
 
 /** Lines the kernel prints right after panic()/a fatal trap. */
 export function confirmsCrash(line: string): boolean {
-  return /^(?:Stopped at|Starting stack trace|syncing disks|    TID\s+PID|dump to dev|rebooting)/.test(line);
+  return /^(?:Stopped at|Starting stack trace|syncing disks|    TID\s+PID|dumping to dev|rebooting)/.test(line);
 }
 
 /** Crash-start lines other than `panic:` (which needs panicIndex). */

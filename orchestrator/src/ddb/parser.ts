@@ -24,6 +24,8 @@ import type { CrashKind, CrashReport, Disassembly, Frame, PsRow, ThreadRow, Trac
 /** Longer lines are console noise (spinners, binary garbage): only their head is examined. */
 const MAX_EXAMINED = 4096;
 const MAX_WRAP_JOINS = 6;
+/** A panic message is a line or two; more is console noise glued on by the wrap rule. */
+const MAX_MESSAGE = 2048;
 
 type Context = 'pre' | 'auto' | 'trace' | 'show-panic' | 'registers' | 'ps' | 'x' | 'machine' | 'other';
 /** Placeholder CPU for traces printed for "the CPU that crashed", resolved when the report is complete. */
@@ -152,7 +154,7 @@ export function parseConsole(text: string): CrashReport[] {
       const nb = newBuilder(line.start);
       b = nb;
       nb.kind = start.kind;
-      nb.message = start.message;
+      nb.message = start.message.slice(0, MAX_MESSAGE);
       nb.faultAddress = start.faultAddress ?? null;
       nb.pc = start.pc ?? null;
       nb.end = line.end;
@@ -277,7 +279,8 @@ function joinWrappedMessage(lines: ConsoleLine[], i: number, b: Builder): number
     const wrapped = current.length >= DDB_WRAP_COLUMN;
     const indented = /^\s+\S/.test(next) && !WITNESS_LOCK_RE.test(next);
     if (!wrapped && !indented) break;
-    b.message += examined(next).trimEnd();
+    if (b.message.length >= MAX_MESSAGE) break;
+    b.message = (b.message + examined(next).trimEnd()).slice(0, MAX_MESSAGE);
     b.end = lines[i + 1]!.end;
     current = next;
     i++;

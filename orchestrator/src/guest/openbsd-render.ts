@@ -31,12 +31,24 @@ export function ifconfigCommands(nic: { ifname: string; addrs: string[]; mtu: nu
   return cmds;
 }
 
-/** hostname.if(5): one ifconfig argument list per line; "up" last. */
+/** 24 → "255.255.255.0" */
+export function prefixToNetmask(prefix: number): string {
+  const bits = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return [24, 16, 8, 0].map((s) => (bits >>> s) & 0xff).join('.');
+}
+
+/**
+ * hostname.if(5) in its long-documented forms: "inet [alias] addr netmask" and
+ * "inet6 [alias] addr prefixlen" (e.g. "inet alias 10.0.1.13 255.255.255.255",
+ * "inet6 alias fec0::1 64"); further IPv4 addresses are aliases; "up" last.
+ */
 export function renderHostnameIf(nic: { addrs: string[]; mtu: number }): string {
   const lines = [`mtu ${nic.mtu}`];
+  let inet = 0;
   for (const a of nic.addrs) {
     const { addr, prefix, v6 } = splitCidr(a);
-    lines.push(`${v6 ? 'inet6' : 'inet'} ${addr}/${prefix}`);
+    if (v6) lines.push(`inet6 alias ${addr} ${prefix}`);
+    else lines.push(`inet ${inet++ > 0 ? 'alias ' : ''}${addr} ${prefixToNetmask(prefix)}`);
   }
   lines.push('up');
   return lines.join('\n') + '\n';

@@ -15,7 +15,7 @@ export type Answer = [question: string, answer: string];
 export function promptOf(pending: string): string | undefined {
   const last = pending.slice(pending.lastIndexOf('\n') + 1);
   if (!last.endsWith(' ') || last.trim() === '') return undefined;
-  if (/\? (\(.*\) )?(\[[^\]]*\] )?$/.test(last) || /\) \[[^\]]*\] $/.test(last) || /^boot> $/.test(last)) return last.trimEnd();
+  if (/\? (\(.*\) )?(\[[^\]]*\] )?$/.test(last) || /\) \[[^\]]*\] $/.test(last) || /boot> $/.test(last)) return last.trimEnd();
   return undefined;
 }
 
@@ -154,7 +154,8 @@ export async function driveInstall(console: ConsoleChannel, o: InstallDriveOptio
 
     const prompt = promptOf(pending);
     if (!prompt) continue;
-    if (/^boot> $/.test(pending.slice(pending.lastIndexOf('\n') + 1))) {
+    // the boot loader's spinner may leave characters in front of "boot> "
+    if (/boot> $/.test(pending.slice(pending.lastIndexOf('\n') + 1))) {
       await send('boot>', bootLines.shift() ?? 'boot');
     } else if (/\(I\)nstall, \(U\)pgrade, \(A\)utoinstall or \(S\)hell\?/.test(prompt)) {
       await send(prompt, 'I');

@@ -85,7 +85,7 @@ export const iperf3Generator: LoadGenerator = {
       address: ctx.to.address.split('/')[0]!,
       seconds: load.durationSec,
       port,
-      udp: param<boolean>(ctx, 'udp', 'boolean') ?? false,
+      udp: param<boolean>(ctx, 'udp', 'boolean') ?? param<string>(ctx, 'protocol', 'string') === 'udp',
       ...(bitrate !== undefined ? { bitrate: String(bitrate) } : {}),
       ...(param<number>(ctx, 'streams', 'number') !== undefined ? { streams: param<number>(ctx, 'streams', 'number')! } : {}),
       ...(param<number>(ctx, 'length', 'number') !== undefined ? { length: param<number>(ctx, 'length', 'number')! } : {}),

@@ -88,6 +88,8 @@ export const tcpbenchGenerator: LoadGenerator = {
     const streams = typeof load.params.streams === 'number' ? load.params.streams : 1;
     const server = await ctx.to.shell.start(tcpbenchServerCommand({ port }));
     try {
+      // tcpbench's client does not retry a refused connect: give the server a moment to listen
+      await new Promise((r) => setTimeout(r, 1000));
       const client = tcpbenchClientCommand({ seconds: load.durationSec, streams, address, port });
       const res = await ctx.from.shell.exec(client, (load.durationSec + 30) * 1000);
       await ctx.saveArtifact(`${load.name}-tcpbench.txt`, `$ ${client}\n${res.stdout}${res.stderr}`);

@@ -3,7 +3,7 @@
  * one message per mistake (not one per union branch), with the JSON path.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { PATTERN_HINTS, UNION_HINTS, playbookJsonSchema, type Playbook } from './schema.ts';
+import { PATTERN_HINTS, UNION_HINTS, playbookJsonSchema } from './schema.ts';
 import type { PathProblem, PathSegment } from './problems.ts';
 
 let compiled: ValidateFunction | undefined;
@@ -152,9 +152,4 @@ export function schemaProblems(data: unknown): PathProblem[] {
     out.push(problem);
   }
   return out;
-}
-
-/** Type guard used once the problems are known to be empty. */
-export function isPlaybook(data: unknown): data is Playbook {
-  return validator()(data) === true;
 }

@@ -27,6 +27,8 @@ export interface RunSummary {
   timeToFailureMs: number | null;
   accel: string | null;
   dir: string;
+  /** Kernel identity per VM (cache key or image id). */
+  kernels: Record<string, string>;
   crashes: { vm: string; title: string; signature: string }[];
 }
 
@@ -76,6 +78,8 @@ export interface SessionReport {
   variants: { variant: string; panic: RateSummary; hang: RateSummary; runs: number }[];
   rateComparisons: RateComparison[];
   throughput: ThroughputSummary[];
+  /** Every other measurement (loss, hop limit, rtt, retransmits, profile samples), median per variant. */
+  measurements: { measurement: string; unit: string; perVariant: { variant: string; n: number; median: number }[] }[];
   crashGroups: CrashGroupSummary[];
   unexpected: number;
 }
@@ -112,6 +116,7 @@ export function buildReport(input: ReportInput): SessionReport {
       timeToFailureMs: r.timeToFailureMs,
       accel: r.accel,
       dir: r.dir,
+      kernels: r.kernels,
       crashes: (crashesByRun.get(r.pk) ?? []).map((c) => ({ vm: c.vm, title: c.title, signature: c.signature })),
     };
   });
@@ -174,6 +179,16 @@ export function buildReport(input: ReportInput): SessionReport {
     throughput.push({ measurement: name, unit: ms[0]!.unit, perVariant, comparisons });
   }
 
+  const measurements: SessionReport['measurements'] = [];
+  for (const [name, ms] of groupBy(input.measurements.filter((m) => !m.name.endsWith(THROUGHPUT_SUFFIX) && !m.name.endsWith(`${THROUGHPUT_SUFFIX}.sent`)), (m) => m.name)) {
+    const perVariant = [...groupBy(ms, (m) => runByPk.get(m.run)?.variant ?? '?')].map(([variant, xs]) => ({
+      variant,
+      n: xs.length,
+      median: median(xs.map((x) => x.value)),
+    }));
+    measurements.push({ measurement: name, unit: ms[0]!.unit, perVariant });
+  }
+
   const crashGroups: CrashGroupSummary[] = input.groups.map((g) => {
     const these = crashes.filter((c) => c.signature === g.signature);
     const runIds = [...new Set(these.map((c) => runByPk.get(c.run)?.runId ?? '?'))];
@@ -183,7 +198,15 @@ export function buildReport(input: ReportInput): SessionReport {
       const ci = rateWithCI(k, n, { method: 'clopper-pearson', level: confidence });
       return { variant, k, n, ci: [ci.lo, ci.hi] as [number, number] };
     });
-    return { ...g, runs: runIds, perVariant, seenBefore: g.firstSeen < input.session.startedAt };
+    // The example is this session's first crash of the group; the store's first one may be from another night.
+    const example = these[0];
+    return {
+      ...g,
+      ...(example ? { exampleConsole: example.console, exampleRun: runByPk.get(example.run)?.runId ?? g.exampleRun } : {}),
+      runs: runIds,
+      perVariant,
+      seenBefore: g.firstSeen < input.session.startedAt,
+    };
   });
 
   return {
@@ -200,6 +223,7 @@ export function buildReport(input: ReportInput): SessionReport {
     variants,
     rateComparisons,
     throughput,
+    measurements,
     crashGroups,
     unexpected: runSummaries.filter((r) => !r.expected).length,
   };

@@ -57,6 +57,24 @@ export function renderText(r: SessionReport): string {
     L.push('');
   }
 
+  if (r.measurements.length) {
+    const variants = [...new Set(r.measurements.flatMap((m) => m.perVariant.map((v) => v.variant)))];
+    L.push('Other measurements (median per variant)');
+    L.push(
+      ...table([
+        ['measurement', ...variants],
+        ...r.measurements.map((m) => [
+          m.measurement,
+          ...variants.map((v) => {
+            const x = m.perVariant.find((p) => p.variant === v);
+            return x ? value(x.median, m.unit) : '-';
+          }),
+        ]),
+      ]),
+    );
+    L.push('');
+  }
+
   if (r.crashGroups.length) {
     L.push('Crashes grouped by signature');
     for (const g of r.crashGroups) {

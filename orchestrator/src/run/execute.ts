@@ -323,7 +323,7 @@ async function runPhase(deps: RunDeps, guests: Map<string, Guest>, phase: Planne
   }
   const to = phase.to ? guests.get(phase.to) : undefined;
   if (phase.to && !to) throw new Error(`load ${phase.name}: no VM named ${phase.to}`);
-  const family = String(phase.params.family ?? 'inet');
+  const family = addressFamily(phase.params.family);
   const gen = deps.generator(phase.generator);
   if (!gen.guests.includes(from.vm.guest)) throw new Error(`load ${phase.name}: generator ${gen.name} cannot run on a ${from.vm.guest} guest`);
   return gen.run({
@@ -335,9 +335,16 @@ async function runPhase(deps: RunDeps, guests: Map<string, Guest>, phase: Planne
   });
 }
 
+/** A load's `family` parameter: 4/inet (default) or 6/inet6. */
+export function addressFamily(value: unknown): 4 | 6 {
+  if (value === undefined || value === 4 || value === '4' || value === 'inet') return 4;
+  if (value === 6 || value === '6' || value === 'inet6') return 6;
+  throw new Error(`load family must be 4 (inet) or 6 (inet6), got ${JSON.stringify(value)}`);
+}
+
 /** The VM's first test address of the family (without the prefix length). */
-export function addressOf(vm: PlannedVm, family: string): { address?: string } {
-  const want6 = family === 'inet6';
+export function addressOf(vm: PlannedVm, family: 4 | 6): { address?: string } {
+  const want6 = family === 6;
   for (const nic of vm.nics) for (const a of nic.addrs) if (a.includes(':') === want6) return { address: a.split('/')[0]! };
   return {};
 }

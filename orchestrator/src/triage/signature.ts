@@ -40,7 +40,7 @@ export function scrub(text: string): string {
     .replace(/(?:\/[\w.+-]+)+\/?/g, (m) => (/^\/0x/i.test(m) ? m : 'PATH'))
     .replace(/\bline \d+/g, 'line N')
     .replace(/\b0x[0-9a-fA-F]+\b/g, 'ADDR')
-    .replace(/\b(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}\b/g, 'ADDR')
+    .replace(/\b[0-9a-fA-F]{8,}\b/g, (m) => (/\d/.test(m) ? 'ADDR' : m))
     .replace(/\bcpu\d+\b/g, 'cpuN')
     .replace(/\b\d+\b/g, 'N')
     .replace(/\s+/g, ' ')

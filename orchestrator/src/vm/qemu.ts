@@ -38,6 +38,8 @@ export interface StartVmOptions {
   management?: boolean;
   /** Overrides the accelerator choice (otherwise OBSDLAB_ACCEL or KVM-if-usable). */
   accel?: Accel;
+  /** Try KVM (with fallback to TCG) even when /dev/kvm looks unusable; for tests of the fallback. */
+  tryKvm?: boolean;
   /** How long a KVM start is watched for failure before it is trusted (ms). */
   kvmProbeMs?: number;
   log?: (line: string) => void;
@@ -102,7 +104,11 @@ export async function startVm(opts: StartVmOptions): Promise<RunningVm> {
 
   const overlay = opts.disk ? await createOverlay(opts.disk, join(opts.dir, `${opts.name}.overlay.qcow2`)) : undefined;
   const mac = opts.management ? managementMac(opts.name) : undefined;
-  const choice = opts.accel ? { accel: opts.accel, fallback: false, reason: 'requested by the caller' } : chooseAccel();
+  const choice = opts.accel
+    ? { accel: opts.accel, fallback: false, reason: 'requested by the caller' }
+    : opts.tryKvm
+      ? { accel: 'kvm' as const, fallback: true, reason: 'KVM tried on request' }
+      : chooseAccel();
 
   const launch = async (accel: Accel, sshPort: number | undefined) => {
     const args = qemuArgs({

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseConsole } from '../../src/ddb/parser.ts';
 import type { CrashReport } from '../../src/ddb/report-types.ts';
 import { triageReport } from '../../src/triage/triage.ts';
-import { consoleNoise, mulberry32 } from './console-noise.ts';
+import { consoleNoise, mulberry32 } from './parser-console-noise.ts';
 
 const dir = fileURLToPath(new URL('../fixtures/corpus/', import.meta.url));
 const corpus = readdirSync(dir)
@@ -81,4 +81,15 @@ test('a few MB of console noise complete (linear-time smoke test; timing is in b
 test('a single 2 MB line without newline', () => {
   const text = 'x'.repeat(1_000_000) + 'panic: ' + 'y'.repeat(1_000_000);
   checkInvariants(text, parseConsole(text), 'long line');
+});
+
+test('adversarial lines: long hex runs and repeated keywords in one message', () => {
+  const hexRun = 'panic: ' + 'abcdef'.repeat(5000) + '\nStopped at      db_enter+0x9:   popq    %rbp\n';
+  const [r] = parseConsole(hexRun);
+  assert.ok(r!.message.length <= 2048);
+  checkInvariants(hexRun, [r!], 'hex run');
+  const locks = 'panic: ' + 'mtx_enter: '.repeat(400) + '\nStopped at      db_enter+0x9:   popq    %rbp\n';
+  checkInvariants(locks, parseConsole(locks), 'lock words');
+  const frames = 'ddb{0}> trace\n' + 'f('.repeat(3000) + ' at ' + 'g'.repeat(3000) + '\n';
+  checkInvariants(frames, parseConsole(frames), 'parens');
 });

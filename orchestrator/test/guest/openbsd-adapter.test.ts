@@ -123,7 +123,7 @@ test('configuration commands go to the shell in order; a failing one is a GuestC
   assert.deepEqual(commands, [
     'ifconfig vio1 mtu 1500 up',
     'ifconfig vio1 inet 192.0.2.1/24 alias',
-    "printf '%s' 'mtu 1500\ninet 192.0.2.1/24\nup\n' > '/etc/hostname.vio1'",
+    "printf '%s' 'mtu 1500\ninet 192.0.2.1 255.255.255.0\nup\n' > '/etc/hostname.vio1'",
     'route -n add -inet 203.0.113.0/24 192.0.2.2',
     'sysctl net.inet.ip.forwarding=1',
     'sysctl net.inet6.ip6.forwarding=1',
@@ -160,4 +160,30 @@ test('breakIn: true when ddb answers the BREAK, false on silence', async () => {
   assert.equal(await answered, true);
   assert.equal(await adapter.breakIn(ctx, 100), false);
   assert.equal(breaks, 2);
+});
+
+test('test kernel: copied to /bsd.test, boot.conf points at it, version confirmed, boot.conf restored', async () => {
+  const line = serialLine();
+  const session = new ConsoleSession({ vm: 'dut', stream: line.stream });
+  const { shell, commands } = fakeShell({
+    'cat /etc/boot.conf 2>/dev/null; true': 'stty com0 115200\nset tty com0\n',
+    'sysctl -n kern.version': `${VERSION}\n    builder@vm:/obsd-lab/build/compile/LAB\n`,
+  });
+  const puts: string[] = [];
+  shell.put = async (from, to) => void puts.push(`${from} -> ${to}`);
+  const adapter = new OpenBsdAdapter({ connectShell: async () => shell, runDdb: async () => assert.fail('') });
+  const ctx = context(session, []);
+  ctx.shell = shell;
+  await adapter.installTestKernel(ctx, '/cache/kernels/abc/bsd');
+  assert.deepEqual(puts, ['/cache/kernels/abc/bsd -> /bsd.test.new']);
+  assert.deepEqual(commands.splice(0), [
+    'mv /bsd.test.new /bsd.test && chmod 644 /bsd.test',
+    'cat /etc/boot.conf 2>/dev/null; true',
+    "printf '%s' 'stty com0 115200\nset tty com0\n' > '/etc/boot.conf.obsdlab-saved'",
+    "printf '%s' 'stty com0 115200\nset tty com0\nset image /bsd.test\n' > '/etc/boot.conf'",
+  ]);
+  await adapter.confirmKernel(ctx, VERSION);
+  await assert.rejects(adapter.confirmKernel(ctx, 'OpenBSD 7.9-current (LAB) #1: Thu Nov 26 09:00:00 UTC 2026'), /running kernel is not the built one/);
+  await adapter.fallbackToBsd(ctx);
+  assert.equal(commands.at(-1), 'if [ -f /etc/boot.conf.obsdlab-saved ]; then mv /etc/boot.conf.obsdlab-saved /etc/boot.conf; fi');
 });

@@ -16,7 +16,7 @@ const BASIC = fixture('openbsd-lab-agent-basic-dut.txt');
  * line (echoed like the tty does) with the next reply recorded for that command
  * in the real transcript, or with `answer(line)` when given.
  */
-function fakeAgent(boot: string, answer?: (line: string) => string | null) {
+function fakeAgent(boot: string, answer?: (line: string) => string | null | undefined) {
   const replies = new Map<string, string[]>();
   for (const e of splitTranscript(BASIC)) {
     const list = replies.get(e.command) ?? [];
@@ -190,4 +190,27 @@ describe('OpenBsdLabAdapter over a replayed console', () => {
     assert.ok(adapter.crashPatterns.some((p) => p.test('ddb{0}> ')));
     assert.ok(adapter.crashPatterns.some((p) => p.test('panic: pool_do_get: mcl2k free list modified')));
   });
+  it('continues a CPU that stops late after ddb was continued (seen under TCG)', async () => {
+    let cs = 0;
+    const { stream, typed } = fakeAgent(bootPart, (line) => {
+      if (line === 'ddb') return 'entering ddb\r\nStopped at      db_enter+0x9:   popq    %rbp\r\nddb{0}> ';
+      if (line === 'c' && ++cs === 1) {
+        // Console text of a real run on the LAB kernel: cpu1 stopped in x86_ipi_db after cpu0 continued.
+        setTimeout(() => stream.push('Stopped at      x86_ipi_db+0x9: popq    %rbp\r\nddb{1}> '), 50);
+        return 'ok\r\nlabinit> ';
+      }
+      if (line === 'c') return '';
+      if (line === '') return 'labinit> ';
+      return undefined;
+    });
+    const ctx = context(stream);
+    const adapter = new OpenBsdLabAdapter();
+    await adapter.waitReady(ctx, 5000);
+    await adapter.enterDdb(ctx, 2000);
+    assert.equal(await adapter.continueFromDdb(ctx, 2000, 500), 1);
+    const r = await ctx.shell!.exec('sysctl hw.ncpu', 2000);
+    assert.deepEqual([r.exitCode, r.stdout], [0, 'hw.ncpu=2']);
+    assert.deepEqual(typed, ['ddb', 'c', 'c', '', 'sysctl hw.ncpu']);
+  });
 });
+

@@ -13,6 +13,7 @@ import {
   openbsdInterfaceName,
   pfCommands,
   renderHostnameIf,
+  prefixToNetmask,
   routeAddCommand,
   shQuote,
   sysctlCommand,
@@ -42,9 +43,14 @@ test('ifconfig(8) commands: mtu/up, then inet/inet6 address/prefix alias', () =>
   assert.throws(() => ifconfigCommands({ ifname: 'vio1', addrs: ['192.0.2.1/33'], mtu: 1500 }), /prefix \/33 too long/);
 });
 
-test('hostname.if(5): one line of ifconfig arguments per line', () => {
-  // hostname.if(5): "inet 10.0.0.1/24", "inet6 2001:db8::1/64"-style lines; "up" brings it up.
-  assert.equal(renderHostnameIf({ addrs: ['198.51.100.1/24', '2001:db8:2::1/64'], mtu: 9000 }), 'mtu 9000\ninet 198.51.100.1/24\ninet6 2001:db8:2::1/64\nup\n');
+test('hostname.if(5): "inet [alias] addr netmask", "inet6 alias addr prefixlen", then up', () => {
+  // hostname.if(5) DESCRIPTION example: "inet alias 10.0.1.13 255.255.255.255", "inet6 alias fec0::1 64"
+  assert.equal(
+    renderHostnameIf({ addrs: ['198.51.100.1/24', '2001:db8:2::1/64', '198.51.100.9/32'], mtu: 9000 }),
+    'mtu 9000\ninet 198.51.100.1 255.255.255.0\ninet6 alias 2001:db8:2::1 64\ninet alias 198.51.100.9 255.255.255.255\nup\n',
+  );
+  assert.equal(prefixToNetmask(0), '0.0.0.0');
+  assert.equal(prefixToNetmask(20), '255.255.240.0');
 });
 
 test('route(8) add lines per family', () => {

@@ -26,6 +26,7 @@ test('prompt detection on the real 7.9 installer lines', () => {
   assert.equal(promptOf('IPv4 address for vio0? (or \'autoconf\' or \'none\') [autoconf] '), "IPv4 address for vio0? (or 'autoconf' or 'none') [autoconf]");
   assert.equal(promptOf('Password for root account? (will not echo) '), 'Password for root account? (will not echo)');
   assert.equal(promptOf('boot> '), 'boot>');
+  assert.equal(promptOf('>> OpenBSD/amd64 CDBOOT 3.65\n|/-\\|/boot> '), '|/-\\|/boot>');
   assert.equal(promptOf('Installing base79.tgz   100% |****| 510 MB    05:07\n'), undefined);
   assert.equal(promptOf('Relinking to create unique kernel... '), undefined);
 });

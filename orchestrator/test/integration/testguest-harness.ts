@@ -2,7 +2,7 @@
  * Integration helper: boots Linux test guests with the real VM layer, console
  * engine, SSH and adapter. Every VM is stopped by `teardown()`.
  */
-import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openConsole } from '../../src/console/connect.ts';
@@ -94,5 +94,6 @@ export class TestguestLab {
         g.console.close();
       }),
     );
+    if (!process.env.OBSDLAB_KEEP_RUNS) rmSync(this.runDir, { recursive: true, force: true });
   }
 }

@@ -330,6 +330,23 @@ describe('playbook loading', () => {
     at(problems, 'vms', 8, 6, /no VMs defined/);
   });
 
+  it('checks guest kinds against their kernels, disks and console', () => {
+    const text = [
+      'name: t', //                                                               1
+      'kernels:', //                                                              2
+      '  bsd: {source: {tree: /usr/src/sys}, config: LAB}', //                    3
+      'vms:', //                                                                  4
+      '  a: {guest: testguest, kernel: bsd, nics: [{link: ab}]}', //              5
+      '  b: {guest: openbsd, kernel: bsd, nics: [{link: ab}]}', //                6
+      '  c: {guest: openbsd-lab, kernel: bsd, consoleOnly: false}', //            7
+    ].join('\n');
+    const problems = problemsOf(text);
+    at(problems, 'vms.a.kernel', 5, 33, /testguest boots a prebuilt Linux kernel directly; kernel "bsd" has no "kernel" file/);
+    at(problems, 'vms.b', 6, 6, /guest openbsd needs "disk"/);
+    at(problems, 'vms.c.consoleOnly', 7, 53, /consoleOnly cannot be false/);
+    assert.equal(problems.length, 3, problems.map(formatProblem).join('\n'));
+  });
+
   it('checks that input files exist and inlines pf rules files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'obsdlab-pb-'));
     after(() => rmSync(dir, { recursive: true, force: true }));

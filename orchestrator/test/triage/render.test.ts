@@ -62,3 +62,23 @@ test('wrapField wraps on words and cuts words longer than a line', () => {
   assert.ok(long.every((l) => l.length <= 12));
   assert.equal(long.join('').replace(/[ m]/g, ''), 'x'.repeat(20));
 });
+
+test('the registered subcommand parses its options and prints to stdout', async () => {
+  const { Command } = await import('commander');
+  const { register } = await import('../../src/commands/triage.ts');
+  const program = new Command('obsdlab').exitOverride();
+  register(program);
+  let out = '';
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string) => {
+    out += chunk;
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await program.parseAsync(['node', 'obsdlab', 'triage', '--json', fx('syzbot-108d7f10e00000-assert-ifp-arptfree.txt')]);
+  } finally {
+    process.stdout.write = write;
+  }
+  const parsed = JSON.parse(out) as { crashes: { title: string }[] }[];
+  assert.equal(parsed[0]!.crashes[0]!.title, 'assertion "ifp != NULL" failed in arptfree');
+});

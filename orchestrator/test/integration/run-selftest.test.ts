@@ -1,0 +1,111 @@
+/**
+ * The spine end to end: `obsdlab run playbooks/selftest.yaml` boots three Linux test
+ * guests (source ── router ── sink) under QEMU, forwards TCP/UDP over IPv4/IPv6 and
+ * fragmented pings through the router, crashes the router in the panic variant,
+ * and writes the reports. Then the same runner is interrupted mid-run.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { PROJECT_ROOT } from '../../src/util/paths.ts';
+import { isAlive } from '../../src/vm/processes.ts';
+
+const CLI = join(PROJECT_ROOT, 'bin', 'obsdlab.mjs');
+
+function runCli(args: string[], opts: { killAfter?: { pattern: RegExp; signal: NodeJS.Signals } } = {}) {
+  return new Promise<{ code: number | null; signal: string | null; out: string }>((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, CI: '1' } });
+    let out = '';
+    let killed = false;
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      if (opts.killAfter && !killed && opts.killAfter.pattern.test(out)) {
+        killed = true;
+        child.kill(opts.killAfter.signal);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code, signal) => resolve({ code, signal, out }));
+  });
+}
+
+/** QEMU PIDs a session's run logs recorded. */
+function qemuPids(reportDir: string): number[] {
+  const pids: number[] = [];
+  const runs = join(reportDir, 'runs');
+  for (const r of existsSync(runs) ? readdirSync(runs) : []) {
+    const log = join(runs, r, 'run.log');
+    if (!existsSync(log)) continue;
+    for (const m of readFileSync(log, 'utf8').matchAll(/qemu pid (\d+)/g)) pids.push(Number(m[1]));
+  }
+  return pids;
+}
+
+function reportDirOf(out: string): string {
+  const m = /report: (\S+)/.exec(out) ?? /partial report: (\S+)/.exec(out);
+  if (m) return m[1]!;
+  throw new Error(`no report directory in output:\n${out.slice(-2000)}`);
+}
+
+test('selftest playbook: forwarding measured, induced panic captured, reports written', { timeout: 20 * 60_000 }, async () => {
+  const reports = mkdtempSync(join(tmpdir(), 'obsdlab-selftest-'));
+  const r = await runCli(['run', 'playbooks/selftest.yaml', '--reports', reports, '--budget', 'cpus=4']);
+  assert.equal(r.code, 0, r.out.slice(-4000));
+  const dir = reportDirOf(r.out);
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+  const byVariant = Object.fromEntries(summary.runs.map((x: { variant: string }) => [x.variant, x]));
+  assert.equal(byVariant.normal.outcome, 'pass', JSON.stringify(byVariant.normal));
+  assert.equal(byVariant.panic.outcome, 'panic');
+  assert.equal(byVariant.panic.crashes[0].vm, 'router');
+  assert.match(byVariant.panic.crashes[0].title, /sysrq triggered crash/);
+  for (const name of ['tcp4.throughput', 'tcp6.throughput', 'udp4.throughput', 'udp6.throughput']) {
+    const t = summary.throughput.find((x: { measurement: string }) => x.measurement === name);
+    assert.ok(t, `${name} measured`);
+    assert.ok(t.perVariant[0].median > 0, `${name} > 0`);
+  }
+  for (const name of ['frag4.loss', 'frag6.loss']) {
+    const m = summary.measurements.find((x: { measurement: string }) => x.measurement === name);
+    assert.ok(m, `${name} measured`);
+    assert.equal(m.perVariant.find((v: { variant: string }) => v.variant === 'normal').median, 0, `${name}: fragments cross the router`);
+  }
+  const text = readFileSync(join(dir, 'summary.txt'), 'utf8');
+  assert.ok(text.split('\n').every((l) => !/\x1b/.test(l)), 'no escape codes in the mail report');
+  assert.match(readFileSync(join(dir, 'junit.xml'), 'utf8'), /<testsuites name="selftest" tests="2" failures="0"/);
+  assert.match(readFileSync(join(dir, 'index.html'), 'utf8'), /sysrq triggered crash/);
+  const console = readFileSync(join(dir, 'runs', readdirSync(join(dir, 'runs')).find((d) => d.includes('panic'))!, 'router', 'console.txt'), 'utf8');
+  assert.match(console, /Kernel panic - not syncing: sysrq triggered crash/);
+  const pids = qemuPids(dir);
+  assert.equal(pids.length, 6, 'three VMs per run, two runs');
+  assert.deepEqual(pids.filter(isAlive), [], 'no QEMU survives the session');
+});
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  test(`${signal} mid-run: no QEMU survives and finished results are kept`, { timeout: 10 * 60_000 }, async () => {
+    const reports = mkdtempSync(join(tmpdir(), 'obsdlab-interrupt-'));
+    const r = await runCli(['run', 'playbooks/selftest.yaml', '--reports', reports, '--budget', 'cpus=4'], {
+      // Interrupt the second run while its guests boot: the first run's results must survive.
+      killAfter: { pattern: /variant=normal#1: \w+[\s\S]*booting/, signal },
+    });
+    assert.equal(r.code, 130, r.out.slice(-3000));
+    const dir = reportDirOf(r.out);
+    const pids = qemuPids(dir);
+    assert.ok(pids.length >= 3, `VMs were started (${pids.length})`);
+    await new Promise((res) => setTimeout(res, 500));
+    assert.deepEqual(pids.filter(isAlive), [], 'no QEMU survives the interrupt');
+    const db = new Database(join(reports, 'results.sqlite'), { readonly: true });
+    const session = db.prepare('SELECT status FROM sessions').get() as { status: string };
+    assert.equal(session.status, 'interrupted');
+    const runs = db.prepare('SELECT run_id, outcome FROM runs ORDER BY seq').all() as { run_id: string; outcome: string }[];
+    assert.equal(runs[0]!.run_id, 'variant=normal#1');
+    assert.equal(runs[0]!.outcome, 'pass', 'the finished run is kept');
+    const measured = db.prepare('SELECT count(*) n FROM measurements m JOIN runs r ON r.id = m.run WHERE r.seq = 1').get() as { n: number };
+    assert.ok(measured.n > 0);
+    db.close();
+    assert.match(readFileSync(join(dir, 'summary.txt'), 'utf8'), /status interrupted/);
+  });
+}
