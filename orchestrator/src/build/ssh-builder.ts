@@ -1,5 +1,7 @@
 import { mkdir, readdir, readFile, rm, stat, writeFile, appendFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { cacheDir } from '../util/paths.ts';
 import type { CompiledKernel, KernelBackend, PreparedBuild } from './backend.ts';
@@ -29,6 +31,24 @@ async function listFiles(dir: string, rel = ''): Promise<string[]> {
     else out.push(r);
   }
   return out;
+}
+
+
+/**
+ * A local producer (git archive, tar -c) whose stdout is streamed to the
+ * builder. node's spawn keeps stdout paused until it is piped, so no bytes are
+ * lost before the SSH channel opens; the child is killed on abort.
+ */
+function producer(cmd: string, args: string[], signal?: AbortSignal): { stdout: Readable; done: Promise<void> } {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], signal });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, sig) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.slice(0, 4).join(' ')} failed (${code ?? sig}): ${stderr.trim()}`))));
+  });
+  done.catch(() => undefined);
+  return { stdout: child.stdout, done };
 }
 
 const gitMirror = (args: string[], signal?: AbortSignal) =>
@@ -111,9 +131,9 @@ export class SshBackend implements KernelBackend {
 
     for (const d of prep.fixupDirs) {
       say(`overlay ${d}`);
-      const tar = execa('tar', ['-c', '-f', '-', '-C', d, '.'], { cancelSignal: signal, buffer: false });
-      await sh.run(`cd ${T} && tar -xf - && chmod -R u+w .`, { stdin: tar.stdout!, signal });
-      await tar;
+      const tar = producer('tar', ['-c', '-f', '-', '-C', d, '.'], signal);
+      await sh.run(`cd ${T} && tar -xf - && chmod -R u+w .`, { stdin: tar.stdout, signal });
+      await tar.done;
     }
     if (prep.config.file) await sh.run(`mkdir -p ${T}/arch/amd64/conf && cat > ${T}/${confRel}`, { stdin: await readFile(prep.config.file), signal });
 
@@ -199,14 +219,14 @@ export class SshBackend implements KernelBackend {
       try {
         let tar;
         if (prep.source.kind === 'git') {
-          tar = execa('git', ['--git-dir', mirrorDir(), 'archive', '--format=tar', want], { cancelSignal: signal, buffer: false });
+          tar = producer('git', ['--git-dir', mirrorDir(), 'archive', '--format=tar', want], signal);
         } else {
           await mkdir(tmp, { recursive: true });
           await prep.source.exportTo(tmp, signal);
-          tar = execa('tar', ['-c', '-f', '-', '-C', tmp, '.'], { cancelSignal: signal, buffer: false });
+          tar = producer('tar', ['-c', '-f', '-', '-C', tmp, '.'], signal);
         }
-        await sh.run(`cd ${T} && tar -xf -`, { stdin: tar.stdout!, signal });
-        await tar;
+        await sh.run(`cd ${T} && tar -xf -`, { stdin: tar.stdout, signal });
+        await tar.done;
       } finally {
         await rm(tmp, { recursive: true, force: true });
       }

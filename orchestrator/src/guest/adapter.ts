@@ -103,6 +103,11 @@ export interface GuestAdapter {
   diagnose(ctx: GuestContext, opts: { commandTimeoutMs: number }): Promise<Diagnosis>;
   /** Tries to enter the debugger of a silent guest (BREAK/NMI); resolves true when it answered. */
   breakIn(ctx: GuestContext, timeoutMs: number): Promise<boolean>;
+  /**
+   * Installed systems only: installs a built kernel (as /bsd.test), reboots into it,
+   * and confirms the running kernel's version line is the built one.
+   */
+  bootTestKernel?(ctx: GuestContext, kernel: string, expectedVersion: string | undefined, timeoutMs: number): Promise<BootInfo>;
   /** Clean shutdown before teardown (best effort). */
   shutdown(ctx: GuestContext): Promise<void>;
 }

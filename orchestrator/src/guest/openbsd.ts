@@ -132,6 +132,18 @@ export class OpenBsdAdapter implements GuestAdapter {
     await this.run(ctx, writeFileCommand('/etc/boot.conf', bootConfWithImage(current, '/bsd.test')));
   }
 
+  /** /bsd.test installed, one reboot into it (QEMU started with allowReboot), version confirmed, boot.conf restored. */
+  async bootTestKernel(ctx: GuestContext, kernel: string, expectedVersion: string | undefined, timeoutMs: number): Promise<BootInfo> {
+    await this.installTestKernel(ctx, kernel);
+    // The SSH session ends with the reboot; its error is expected.
+    await ctx.shell!.exec('reboot', 15_000).catch(() => undefined);
+    delete ctx.shell;
+    const info = await this.waitReady(ctx, timeoutMs);
+    if (expectedVersion) await this.confirmKernel(ctx, expectedVersion);
+    await this.restoreBootConf(ctx);
+    return info;
+  }
+
   async restoreBootConf(ctx: GuestContext): Promise<void> {
     await this.run(ctx, 'if [ -f /etc/boot.conf.obsdlab-saved ]; then mv /etc/boot.conf.obsdlab-saved /etc/boot.conf; fi');
   }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { cacheDir } from '../util/paths.ts';
 import { parseSha256Listing, verifyEmbedded } from './signify.ts';
@@ -113,16 +113,28 @@ async function openHttp(url: string, opts: FetchOptions): Promise<{ body: Readab
   const len = Number(res.headers.get('content-length'));
   const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
   const idle = opts.idleTimeoutMs ?? 60_000;
-  let idleTimer = setTimeout(() => body.destroy(new MediaError(`mirror ${url}: download stalled for ${idle / 1000}s`)), idle);
-  body.on('data', () => {
-    clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => body.destroy(new MediaError(`mirror ${url}: download stalled for ${idle / 1000}s`)), idle);
+  const stalled = () => new MediaError(`mirror ${url}: download stalled for ${idle / 1000}s`);
+  // A Transform (not a 'data' listener) watches progress, so nothing flows before the caller reads.
+  let idleTimer: NodeJS.Timeout | undefined;
+  const watched = new Transform({
+    transform(chunk, _enc, cb) {
+      armIdle();
+      cb(null, chunk);
+    },
   });
-  body.on('close', () => {
+  const armIdle = () => {
     clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => watched.destroy(stalled()), idle);
+  };
+  armIdle();
+  body.on('error', (e) => watched.destroy(new MediaError(`mirror ${url}: download failed: ${reasonOf(e)}`)));
+  watched.on('close', () => {
+    clearTimeout(idleTimer);
+    body.destroy();
     opts.signal?.removeEventListener('abort', onAbort);
   });
-  return { body, total: Number.isFinite(len) && len > 0 ? len : undefined };
+  body.pipe(watched);
+  return { body: watched, total: Number.isFinite(len) && len > 0 ? len : undefined };
 }
 
 async function openSource(mirror: MirrorLocation, rel: string, opts: FetchOptions): Promise<{ body: Readable; total?: number; where: string }> {

@@ -2,9 +2,10 @@
 import { iperf3Generator } from './iperf3.ts';
 import { pingGenerator } from './ping.ts';
 import { tcpbenchGenerator } from './tcpbench.ts';
+import { udpbenchGenerator } from './udpbench.ts';
 import type { LoadGenerator } from './types.ts';
 
-const GENERATORS: LoadGenerator[] = [iperf3Generator, pingGenerator, tcpbenchGenerator];
+const GENERATORS: LoadGenerator[] = [iperf3Generator, pingGenerator, tcpbenchGenerator, udpbenchGenerator];
 
 export function generatorNames(): string[] {
   return GENERATORS.map((g) => g.name);

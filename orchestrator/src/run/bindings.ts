@@ -149,6 +149,7 @@ const qemuLauncher: VmLauncher = {
       ...(media.disk ? { disk: media.disk } : {}),
       nics: wireVm(vm, links, dirname(dir)),
       management: !vm.consoleOnly,
+      allowReboot: media.testKernel !== undefined,
       log,
     });
     let console;

@@ -168,10 +168,15 @@ async function bootAll(guests: Map<string, Guest>, run: PlannedRun, events: RunE
   await Promise.all(
     [...guests.values()].map(async (g) => {
       try {
-        const info = await g.adapter.waitReady(g.ctx, run.timeouts.bootSec * 1000);
+        let info = await g.adapter.waitReady(g.ctx, run.timeouts.bootSec * 1000);
+        if (g.media.testKernel) {
+          if (!g.adapter.bootTestKernel) throw new Error(`${g.vm.name}: a ${g.vm.guest} guest cannot boot a built kernel`);
+          log(`${g.vm.name}: installing the built kernel as /bsd.test and rebooting into it`);
+          info = await g.adapter.bootTestKernel(g.ctx, g.media.testKernel, g.media.expectedVersion, run.timeouts.bootSec * 1000);
+        }
         log(`${g.vm.name}: ready after ${(info.bootMs / 1000).toFixed(1)}s: ${info.kernelVersion}`);
         writeFileSync(join(g.ctx.dir, 'boot.json'), JSON.stringify(info, null, 2) + '\n');
-        if (g.media.expectedVersion && !info.kernelVersion.includes(g.media.expectedVersion)) {
+        if (g.media.expectedVersion && !info.kernelVersion.includes(g.media.expectedVersion.trim())) {
           events.infraErrors.push({
             vm: g.vm.name,
             atMs: elapsed(),

@@ -112,6 +112,8 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     ],
     {
       exitOnError: true,
+      // Interrupts are ours to handle (tear down VMs, keep results); listr2's own handler exits at once.
+      registerSignalListeners: false,
       renderer: opts.renderer ?? 'default',
       fallbackRenderer: 'simple',
       fallbackRendererCondition: !process.stdout.isTTY || !!process.env.CI,

@@ -259,9 +259,11 @@ export class SshSession implements GuestShell {
     });
     const waitClosed = async (timeoutMs: number): Promise<boolean> => {
       let timer: NodeJS.Timeout | undefined;
+      let onLost: (() => void) | undefined;
       const lost = new Promise<'lost'>((resolve) => {
+        onLost = () => resolve('lost');
         if (this.lost) resolve('lost');
-        else this.lostListeners.add(() => resolve('lost'));
+        else this.lostListeners.add(onLost);
       });
       const r = await Promise.race([
         closed.then(() => 'closed' as const),
@@ -269,6 +271,7 @@ export class SshSession implements GuestShell {
         new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs))),
       ]);
       clearTimeout(timer);
+      if (onLost) this.lostListeners.delete(onLost);
       if (r === 'lost') throw new SshConnectionLostError(this.vm, command, this.lost);
       return r === 'closed';
     };

@@ -119,8 +119,10 @@ export function spawnTracked(
 
 async function killChild(child: TrackedChild, graceMs: number): Promise<ChildExit> {
   if (!signalPid(child.pid, 'SIGTERM')) return child.exited;
-  const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
-  if ((await Promise.race([child.exited, timer])) === 'timeout') signalPid(child.pid, 'SIGKILL');
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), graceMs)));
+  if ((await Promise.race([child.exited, timeout])) === 'timeout') signalPid(child.pid, 'SIGKILL');
+  clearTimeout(timer);
   return child.exited;
 }
 

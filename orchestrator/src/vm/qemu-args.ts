@@ -40,6 +40,8 @@ export interface QemuLaunch {
   nics: NicWiring[];
   management?: ManagementNic;
   paths: VmPaths;
+  /** Let a guest reboot inside the same QEMU (installed OpenBSD rebooting into /bsd.test); default: a reboot ends QEMU. */
+  allowReboot?: boolean;
 }
 
 /**
@@ -106,7 +108,7 @@ export function qemuArgs(l: QemuLaunch): string[] {
     '-monitor',
     'none',
     '-nodefaults',
-    '-no-reboot',
+    ...(l.allowReboot ? [] : ['-no-reboot']),
     '-pidfile',
     l.paths.pidfile,
     '-chardev',

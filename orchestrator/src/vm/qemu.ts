@@ -36,6 +36,8 @@ export interface StartVmOptions {
   nics?: NicWiring[];
   /** Give the VM a management NIC with SSH forwarded from a free 127.0.0.1 port. */
   management?: boolean;
+  /** A guest reboot restarts the guest instead of ending QEMU. */
+  allowReboot?: boolean;
   /** Overrides the accelerator choice (otherwise OBSDLAB_ACCEL or KVM-if-usable). */
   accel?: Accel;
   /** Try KVM (with fallback to TCG) even when /dev/kvm looks unusable; for tests of the fallback. */
@@ -121,6 +123,7 @@ export async function startVm(opts: StartVmOptions): Promise<RunningVm> {
       nics,
       ...(mac && sshPort ? { management: { mac, sshPort } } : {}),
       paths,
+      ...(opts.allowReboot ? { allowReboot: true } : {}),
     });
     const child = spawnTracked(`vm ${opts.name}`, QEMU_BINARY, args, { cwd: opts.dir });
     return { child, startedAt: Date.now() };
@@ -213,7 +216,9 @@ function makeRunningVm(s: {
   const stop = async (graceMs: number): Promise<void> => {
     if (isAlive(s.child.pid) && !s.qmp.closed) {
       await s.qmp.quit(2000).catch(() => undefined);
-      const gone = await Promise.race([s.child.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 3000).unref())]);
+      let timer: NodeJS.Timeout | undefined;
+      const gone = await Promise.race([s.child.exited.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), 3000)))]);
+      clearTimeout(timer);
       if (!gone) await s.child.kill(graceMs);
     } else {
       await s.child.kill(graceMs);

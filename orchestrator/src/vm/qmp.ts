@@ -83,10 +83,16 @@ export class QmpClient {
   private greeting?: (ok: boolean) => void;
 
   private async handshake(timeoutMs: number): Promise<void> {
-    const greeted = new Promise<boolean>((resolve) => (this.greeting = resolve));
-    const timer = new Promise<false>((r) => setTimeout(() => r(false), timeoutMs).unref());
-    if (!(await Promise.race([greeted, timer]))) {
+    let timer: NodeJS.Timeout | undefined;
+    const greeted = new Promise<boolean>((resolve) => {
+      this.greeting = resolve;
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const ok = await greeted;
+    clearTimeout(timer);
+    if (!ok) {
       this.sock.destroy();
+      if (this.isClosed) throw new QmpClosedError(this.vm, 'greeting');
       throw new QmpTimeoutError(this.vm, 'greeting', timeoutMs);
     }
     await this.execute('qmp_capabilities', undefined, timeoutMs);
@@ -199,6 +205,7 @@ export class QmpClient {
 
   private onClose(): void {
     this.isClosed = true;
+    this.greeting?.(false);
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
       p.reject(new QmpClosedError(this.vm, p.command));

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,4 +142,55 @@ test('a mirror that accepts but never answers times out at the connect timeout',
     /cannot reach mirror .*: no answer \(timed out\)/,
   );
   assert.ok(Date.now() - start < 2500);
+});
+
+
+/** A mirror over HTTP on 127.0.0.1 that serves the test's directory, with per-path misbehaviour. */
+async function httpMirror(t: { after(fn: () => void): void }, root: string, misbehave: Record<string, 'truncate' | 'stall'> = {}) {
+  const server: Server = createHttpServer((req, res) => {
+    const rel = decodeURIComponent(req.url!.replace(/^\/pub\/OpenBSD\//, ''));
+    let data: Buffer;
+    try {
+      data = readFileSync(join(root, rel));
+    } catch {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    const mode = misbehave[rel];
+    res.writeHead(200, { 'content-length': String(data.length) });
+    if (mode === 'truncate') {
+      res.write(data.subarray(0, 1000));
+      setTimeout(() => res.socket?.destroy(), 20);
+    } else if (mode === 'stall') {
+      res.write(data.subarray(0, 1000));
+    } else {
+      res.end(data);
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}/pub/OpenBSD`;
+}
+
+test('http mirror on loopback: good download verified and cached; 404 named', async (t) => {
+  const s = setup(t);
+  const mirror = await httpMirror(t, s.mirror);
+  const got = await fetchInstallMedia({ ...s.spec, mirror });
+  assert.equal(got.sha256, sha(s.image));
+  assert.deepEqual(readFileSync(got.path), s.image);
+  const listing = await fetchVerifiedListing({ ...s.spec, mirror });
+  await assert.rejects(fetchListedFile({ ...s.spec, mirror }, new Map([...listing, ['base78.tgz', 'a'.repeat(64)]]), 'base78.tgz'), /base78\.tgz: HTTP 404/);
+});
+
+test('http mirror on loopback: a connection cut mid-file and a stalled transfer are refused, nothing cached', async (t) => {
+  const s = setup(t);
+  const cut = await httpMirror(t, s.mirror, { '7.8/amd64/install78.iso': 'truncate' });
+  await assert.rejects(fetchInstallMedia({ ...s.spec, mirror: cut }), /install78\.iso: download failed/);
+  const stall = await httpMirror(t, s.mirror, { '7.8/amd64/install78.iso': 'stall' });
+  await assert.rejects(fetchInstallMedia({ ...s.spec, mirror: stall }, { idleTimeoutMs: 300 }), /download stalled for 0\.3s/);
+  const dir = join(s.cache, 'media', sha(s.image));
+  assert.deepEqual(existsSync(dir) ? readdirSync(dir) : [], []);
 });

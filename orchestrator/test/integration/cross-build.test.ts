@@ -52,22 +52,28 @@ test('cross-builds LAB at b4c64bc50 and the diff variants (ccache), then hits th
   const plainSyms = await symbols(plain.bsd);
   for (const s of ['rd_root_image', 'rd_root_size', 'm_extref', 'ip6_forward', 'pf_refragment6']) assert.ok(plainSyms.has(s), `bsd has ${s}`);
   assert.ok(!plainSyms.has('m_ext_refs_pool'), 'unpatched kernel lacks m_ext_refs_pool');
+  assert.ok(plainSyms.has('m_extref_mtx'), 'unpatched kernel has m_extref_mtx');
   assert.equal(plain.commit, 'b4c64bc50b5f719509b34d750f22ee1cd1a58379');
   assert.match(plain.version, /^OpenBSD 7\.9\S* \(LAB\) #\d+:/);
   assert.equal(plain.treeDir, cacheDir('work', 'cross', 'sys'));
 
-  // NOTES-kernel.md sec. 11: the proxy diff brings m_ext_refs_pool, the refs diff removes m_extref
+  // NOTES-kernel.md sec. 11: the proxy diff brings m_ext_refs_pool; both diffs delete the
+  // m_extref_mtx mutex (the '-struct\tmutex m_extref_mtx' line of each diff)
   const proxy = await builder.build(spec('LAB-proxy', [join(sharedDir(), 'patches', 'dlg-mbuf-ext-proxy-2026-04-22.diff')]), { jobs: 2, log });
   say(proxy);
   assert.notEqual(proxy.key, plain.key);
-  assert.ok((await symbols(proxy.bsd)).has('m_ext_refs_pool'), 'proxy kernel has m_ext_refs_pool');
+  const proxySyms = await symbols(proxy.bsd);
+  assert.ok(proxySyms.has('m_ext_refs_pool'), 'proxy kernel has m_ext_refs_pool');
+  assert.ok(!proxySyms.has('m_extref_mtx'), 'proxy kernel has no m_extref_mtx');
 
   const before = await ccacheStats();
   const refsSpec = spec('LAB-refs', [join(sharedDir(), 'patches', 'dlg-mbuf-ext-refs.git.diff')]);
   const refs = await builder.build(refsSpec, { jobs: 2, log });
   say(refs);
   const after = await ccacheStats();
-  assert.ok(!(await symbols(refs.bsd)).has('m_extref'), 'refs kernel has no m_extref');
+  const refsSyms = await symbols(refs.bsd);
+  assert.ok(!refsSyms.has('m_extref_mtx'), 'refs kernel has no m_extref_mtx');
+  assert.ok(!refsSyms.has('m_ext_refs_pool'), 'refs kernel has no m_ext_refs_pool');
   if (!refs.cached) {
     // The diff touches kern/uipc_mbuf.c and sys/mbuf.h: only the objects that
     // include mbuf.h recompile; the other ~300 of 408 come from ccache. Wall

@@ -47,7 +47,7 @@ function qemuPids(reportDir: string): number[] {
 }
 
 function reportDirOf(out: string): string {
-  const m = /report: (\S+)/.exec(out) ?? /partial report: (\S+)/.exec(out);
+  const m = /^(?:partial )?report: (\S+)$/m.exec(out);
   if (m) return m[1]!;
   throw new Error(`no report directory in output:\n${out.slice(-2000)}`);
 }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sshConnect, HostKeyMismatchError, SshCommandTimeoutError } from '../../src/ssh/client.ts';
+import { sshConnect, HostKeyMismatchError, SshCommandTimeoutError, SshConnectionLostError } from '../../src/ssh/client.ts';
 import { isAlive } from '../../src/vm/processes.ts';
 import { plannedTestguest, TestguestLab } from './testguest-harness.ts';
 
@@ -56,7 +56,15 @@ test('testguest: boot, SSH exec/put/get, host key pinning', { timeout: 600_000 }
   writeFileSync(wrong, 'solo ssh-ed25519 SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n');
   await assert.rejects(sshConnect({ ...target, knownHostsFile: wrong }, { deadlineMs: 30_000 }), HostKeyMismatchError);
 
+  // A connection that drops (here: the VM is killed mid-command) fails the command, naming VM and command.
   const pid = g.running.pid;
+  const pending = shell.exec('sleep 120', 180_000);
+  await new Promise((r) => setTimeout(r, 500));
+  const killedAt = Date.now();
+  process.kill(pid, 'SIGKILL');
+  await assert.rejects(pending, (e: unknown) => e instanceof SshConnectionLostError && /^solo: SSH connection lost during sleep 120/.test(e.message));
+  t.diagnostic(`dropped connection reported ${Date.now() - killedAt} ms after the VM died`);
+  assert.ok(Date.now() - killedAt < 30_000);
   await lab.teardown();
   assert.equal(isAlive(pid), false);
 });
