@@ -14,7 +14,16 @@ import { betainc, lnBeta, lnGamma } from '../stats/special.ts';
  * independent of the history length.
  */
 
-export type RatePrior = { kind: 'beta'; a: number; b: number } | { kind: 'fixed'; p: number };
+export type RatePrior =
+  | { kind: 'beta'; a: number; b: number }
+  | { kind: 'fixed'; p: number }
+  /** `points` rates evenly spaced in log p from lo to hi, equal prior weight each (marginalised exactly). */
+  | { kind: 'log-grid'; lo: number; hi: number; points: number }
+  /**
+   * Good side only: the look-alike rate is a multiple of the bad commits' rate, ε = ratio·p, with
+   * these prior weights (a ratio 0 = no look-alikes). Needs a fixed or grid prior on the bad side.
+   */
+  | { kind: 'relative'; ratios: number[]; weights: number[] };
 
 export interface BisectModel {
   /** Failure probability of a bad commit. */
@@ -24,14 +33,42 @@ export interface BisectModel {
 }
 
 /**
- * The default flaky model. p ~ Beta(0.3, 1) leans towards rare failures: a uniform prior
- * reads a lucky early run of failures as "p is high" and then trusts a few clean runs too
- * much (measured: 10% wrong culprits at p = 1/6). Look-alikes on good commits ε ~ Beta(0.5, 100):
- * a single look-alike costs a factor ~0.5/(100 + clean runs on good commits), not a veto.
+ * The default flaky model. p is uniform in log p between 1/64 and 1 (24 grid points): no
+ * failure rate is favoured over another ten times rarer or more frequent, and rates below
+ * 1/64 (which a reproduce budget of 100 runs would rarely see) get no mass, so clean runs
+ * keep their weight. A Beta prior with mass near 0 instead makes every clean run weak
+ * evidence and costs runs. Look-alikes scale with p: a good commit shows the target at
+ * ε = r·p with r = 0 (half the prior), 1/100, 1/30 or 1/10, so a failure is equally strong
+ * evidence whatever p is, and a few look-alikes are absorbed instead of trusted.
  */
-export const FLAKY_MODEL: BisectModel = { bad: { kind: 'beta', a: 0.3, b: 1 }, good: { kind: 'beta', a: 0.5, b: 100 } };
+export const FLAKY_MODEL: BisectModel = {
+  bad: { kind: 'log-grid', lo: 1 / 64, hi: 1, points: 24 },
+  good: { kind: 'relative', ratios: [0, 0.01, 1 / 30, 0.1], weights: [0.5, 1 / 6, 1 / 6, 1 / 6] },
+};
 /** A bug that always reproduces, and never on a good commit: classic bisection. */
 export const DETERMINISTIC_MODEL: BisectModel = { bad: { kind: 'fixed', p: 1 }, good: { kind: 'fixed', p: 0 } };
+
+function fmt(x: number): string {
+  return Number(x.toPrecision(3)).toString();
+}
+
+/** One line naming the model, for logs. */
+export function describeModel(m: BisectModel): string {
+  const rate = (r: RatePrior, name: string): string => {
+    switch (r.kind) {
+      case 'fixed':
+        return `${name} = ${fmt(r.p)}`;
+      case 'beta':
+        return `${name} ~ Beta(${r.a}, ${r.b})`;
+      case 'log-grid':
+        return `${name} log-uniform on [${fmt(r.lo)}, ${fmt(r.hi)}] (${r.points} points)`;
+      case 'relative':
+        return `${name} = r*p, r in {${r.ratios.map(fmt).join(', ')}} (weights ${r.weights.map(fmt).join(', ')})`;
+    }
+  };
+  if (m.bad.kind === 'fixed' && m.bad.p === 1 && m.good.kind === 'fixed' && m.good.p === 0) return 'deterministic (p = 1)';
+  return `flaky, ${rate(m.bad, 'p')}, look-alikes ${rate(m.good, 'eps')}`;
+}
 
 export interface Block {
   /** Culprits lo+1..hi (hi is a tested position or n). */

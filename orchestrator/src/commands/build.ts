@@ -78,7 +78,7 @@ export function formatBuildReport(lines: BuildReportLine[]): string {
     if (l.kernel) {
       const k = l.kernel;
       out.push(
-        `${l.name}: ${k.cached ? 'cache hit' : 'built'} in ${k.buildSeconds.toFixed(1)} s${k.cached ? ' (original build)' : ''}, bsd ${(l.bsdBytes! / 1e6).toFixed(1)} MB, ${k.commit.slice(0, 12)}, key ${k.key.slice(0, 12)}`,
+        `${l.name}: ${k.cached ? `cache hit (original build ${k.buildSeconds.toFixed(1)} s)` : `built in ${k.buildSeconds.toFixed(1)} s`}, bsd ${(l.bsdBytes! / 1e6).toFixed(1)} MB, ${k.commit.slice(0, 12)}, key ${k.key.slice(0, 12)}`,
         `  ${k.bsd}`,
       );
     } else out.push(`${l.name}: FAILED\n${(l.error ?? '').replace(/^/gm, '  ')}`);

@@ -8,7 +8,7 @@
 import type { BootInfo, CommandResult, CounterSnapshot, Diagnosis, GuestAdapter, GuestContext, GuestShell, KernelProfile } from './adapter.ts';
 import { BootFailure, GuestCommandError } from './adapter.ts';
 import { join } from 'node:path';
-import { sshConnect } from '../ssh/client.ts';
+import { ReconnectingShell, sshConnect } from '../ssh/client.ts';
 import { runDdbScript } from '../ddb/driver.ts';
 import { ConsoleTimeoutError } from '../console/types.ts';
 import { BOOT_PROMPT, DDB_PROMPT, KERNEL_BANNER, LOGIN_PROMPT, OPENBSD_CRASH_PATTERNS, PANIC } from '../console/openbsd.ts';
@@ -39,12 +39,11 @@ export interface OpenBsdAdapterDeps {
 /** The adapter wired to the project's SSH client and ddb driver. */
 export function createOpenBsdAdapter(opts: { privateKeyPath: string }): OpenBsdAdapter {
   return new OpenBsdAdapter({
-    connectShell: (ctx, deadlineMs) => {
+    connectShell: async (ctx, deadlineMs) => {
       if (ctx.sshPort === undefined) throw new Error('the openbsd guest needs a management NIC for SSH, and has none');
-      return sshConnect(
-        { vm: ctx.vm.name, port: ctx.sshPort, privateKeyPath: ctx.vm.sshKey ?? opts.privateKeyPath, knownHostsFile: join(ctx.dir, 'known_hosts') },
-        { deadlineMs, signal: ctx.signal },
-      );
+      const target = { vm: ctx.vm.name, port: ctx.sshPort, privateKeyPath: ctx.vm.sshKey ?? opts.privateKeyPath, knownHostsFile: join(ctx.dir, 'known_hosts') };
+      const session = await sshConnect(target, { deadlineMs, signal: ctx.signal });
+      return new ReconnectingShell(session, target, 20_000, ctx.signal);
     },
     runDdb: (ctx, o) => runDdbScript(ctx.console, { commandTimeoutMs: o.commandTimeoutMs, signal: ctx.signal, log: (l) => ctx.log(l) }),
   });

@@ -4,7 +4,10 @@
  * project's own tests and serves as traffic source and sink around an OpenBSD DUT.
  */
 import { join } from 'node:path';
-import { sshConnect, type SshSession } from '../ssh/client.ts';
+import { ReconnectingShell, sshConnect, type SshSession } from '../ssh/client.ts';
+
+/** How long a lost SSH connection may take to come back before the guest counts as not answering. */
+const RECONNECT_MS = 20_000;
 import { TESTGUEST_READY_LINE } from '../vm/testguest-image.ts';
 import {
   BootFailure,
@@ -63,17 +66,15 @@ export class TestguestAdapter implements GuestAdapter {
     }
     if (hit.index !== 0) throw new BootFailure(name, `kernel crashed while booting: ${hit.match[0]}`, consoleTail(ctx));
     const remaining = Math.max(5000, timeoutMs - (Date.now() - t0));
+    const target = { vm: name, port: ctx.sshPort, privateKeyPath: this.opts.privateKeyPath, knownHostsFile: join(ctx.dir, 'known_hosts') };
     let session: SshSession;
     try {
-      session = await sshConnect(
-        { vm: name, port: ctx.sshPort, privateKeyPath: this.opts.privateKeyPath, knownHostsFile: join(ctx.dir, 'known_hosts') },
-        { deadlineMs: remaining, signal: ctx.signal },
-      );
+      session = await sshConnect(target, { deadlineMs: remaining, signal: ctx.signal });
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       throw new BootFailure(name, `ready on the console but SSH failed: ${(err as Error).message}`, consoleTail(ctx));
     }
-    ctx.shell = session;
+    ctx.shell = new ReconnectingShell(session, target, RECONNECT_MS, ctx.signal);
     const info = await this.run(ctx, 'cat /proc/version; for d in /sys/class/net/*; do echo "${d##*/} $(cat $d/address) $(basename $(readlink $d/device/driver) 2>/dev/null)"; done');
     const [version, ...nets] = info.stdout.trim().split('\n');
     return {

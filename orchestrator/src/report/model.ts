@@ -4,6 +4,7 @@
  */
 import type { CrashRecord, MeasurementRecord, RunRecord, SignatureGroup } from '../store/db.ts';
 import type { Outcome } from '../run/outcome.ts';
+import { RETRY_MARK } from '../run/retry.ts';
 import { rateWithCI, fisherExact, compareThroughput, median } from '../stats/index.ts';
 
 export interface RateSummary {
@@ -16,6 +17,8 @@ export interface RateSummary {
 export interface RunSummary {
   seq: number;
   id: string;
+  /** An infrastructure error that a later attempt of the same run replaced: shown, never counted. */
+  superseded: boolean;
   cellId: string;
   variant: string;
   repetition: number;
@@ -82,6 +85,8 @@ export interface SessionReport {
   measurements: { measurement: string; unit: string; perVariant: { variant: string; n: number; median: number }[] }[];
   crashGroups: CrashGroupSummary[];
   unexpected: number;
+  /** Attempts that ended as infrastructure errors and were run again. */
+  retried: number;
 }
 
 export interface ReportInput {
@@ -100,16 +105,21 @@ const THROUGHPUT_SUFFIX = '.throughput';
 export function buildReport(input: ReportInput): SessionReport {
   const { runs, crashes, confidence } = input;
   const crashesByRun = groupBy(crashes, (c) => c.run);
-  const runSummaries: RunSummary[] = runs.map((r) => {
+  const baseId = (id: string) => id.split(RETRY_MARK)[0]!;
+  const lastAttempt = new Map<string, number>();
+  for (const r of runs) lastAttempt.set(baseId(r.runId), r.pk);
+  const allSummaries: RunSummary[] = runs.map((r) => {
     const outcome = r.outcome ?? 'incomplete';
+    const superseded = lastAttempt.get(baseId(r.runId)) !== r.pk;
     return {
       seq: r.seq,
       id: r.runId,
+      superseded,
       cellId: r.cellId,
       variant: r.variant,
       repetition: r.repetition,
       outcome,
-      expected: outcome === input.expectedOutcome(r),
+      expected: superseded || outcome === input.expectedOutcome({ ...r, runId: baseId(r.runId) }),
       reason: r.reason,
       failedVm: r.failedVm,
       durationMs: r.durationMs,
@@ -121,6 +131,8 @@ export function buildReport(input: ReportInput): SessionReport {
     };
   });
 
+  // Statistics count each planned run once: its last attempt.
+  const runSummaries = allSummaries.filter((r) => !r.superseded);
   const verdictRuns = (rs: RunSummary[]) => rs.filter((r) => r.outcome !== 'infra-error' && r.outcome !== 'incomplete' && r.outcome !== 'build-failure');
   const rate = (rs: RunSummary[], o: Outcome): RateSummary => {
     const n = verdictRuns(rs).length;
@@ -218,7 +230,7 @@ export function buildReport(input: ReportInput): SessionReport {
     host: input.session.host,
     accel: [...new Set(runs.map((r) => r.accel).filter((a): a is string => !!a))],
     order: runSummaries.map((r) => r.id),
-    runs: runSummaries,
+    runs: allSummaries,
     cells,
     variants,
     rateComparisons,
@@ -226,6 +238,7 @@ export function buildReport(input: ReportInput): SessionReport {
     measurements,
     crashGroups,
     unexpected: runSummaries.filter((r) => !r.expected).length,
+    retried: allSummaries.filter((r) => r.superseded).length,
   };
 }
 

@@ -14,6 +14,7 @@ import { buildReport, type SessionReport } from '../report/model.ts';
 import { writeReports, type Reporter } from '../report/write.ts';
 import type { Outcome } from './outcome.ts';
 import { BudgetGate } from './scheduler.ts';
+import { RETRY_MARK } from './retry.ts';
 import type { Budget } from './budget.ts';
 import { executeRun, errorText, type RunResult } from './execute.ts';
 import type { RunDeps } from './deps.ts';
@@ -30,6 +31,8 @@ export interface SessionOptions {
   /** Prepares kernels/images and returns the executor's dependencies. */
   prepare: (plan: Plan, log: (line: string) => void, signal: AbortSignal) => Promise<RunDeps>;
   signal: AbortSignal;
+  /** Extra attempts for a run that ended as an infrastructure error (default 1). */
+  retries?: number;
   /** listr2 renderer: 'default' on a TTY, 'simple' lines otherwise. */
   renderer?: 'default' | 'simple' | 'silent';
 }
@@ -96,7 +99,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
                 const release = await gate.acquire(i, run.resources);
                 try {
                   if (opts.signal.aborted) return t.skip('interrupted');
-                  const result = await runOne(run, deps!, store, sessionId, reportDir, shortBase, opts.signal, (l) => (t.output = l));
+                  const result = await runWithRetries(run, opts.retries ?? 1, deps!, store, sessionId, reportDir, shortBase, opts.signal, (l) => (t.output = l));
                   const exp = expectedOutcome(run);
                   t.title = `${String(run.seq).padStart(3)} ${run.id}: ${result.outcome}${result.outcome === exp ? '' : ' (unexpected)'}${
                     result.reason && result.outcome !== 'pass' ? ` - ${result.reason.split('\n')[0]!.slice(0, 70)}` : ''
@@ -151,8 +154,15 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   return { reportDir, report, files, exitCode };
 }
 
-async function runOne(
+
+/**
+ * One planned run, retried when it ended as an infrastructure error (a QEMU crash, a
+ * host hiccup): such an outcome says nothing about the kernel, so a fresh attempt is
+ * the honest thing to record. Every attempt keeps its own directory and store row.
+ */
+async function runWithRetries(
   run: PlannedRun,
+  retries: number,
   deps: RunDeps,
   store: ResultStore,
   sessionId: number,
@@ -161,12 +171,31 @@ async function runOne(
   signal: AbortSignal,
   progress: (line: string) => void,
 ): Promise<RunResult> {
-  const dirName = `${String(run.seq).padStart(3, '0')}-${run.id.replace(/[^A-Za-z0-9=.,#_-]/g, '_')}`;
+  let result = await runOne(run, run.id, deps, store, sessionId, reportDir, shortBase, signal, progress);
+  for (let attempt = 1; attempt <= retries && result.outcome === 'infra-error' && !signal.aborted; attempt++) {
+    progress(`infra error, retrying (${attempt}/${retries}): ${(result.reason ?? '').split('\n')[0]}`);
+    result = await runOne(run, `${run.id}${RETRY_MARK}${attempt}`, deps, store, sessionId, reportDir, shortBase, signal, progress);
+  }
+  return result;
+}
+
+async function runOne(
+  run: PlannedRun,
+  attemptId: string,
+  deps: RunDeps,
+  store: ResultStore,
+  sessionId: number,
+  reportDir: string,
+  shortBase: string,
+  signal: AbortSignal,
+  progress: (line: string) => void,
+): Promise<RunResult> {
+  const dirName = `${String(run.seq).padStart(3, '0')}-${attemptId.replace(/[^A-Za-z0-9=.,#_~-]/g, '_')}`;
   const dir = join(reportDir, 'runs', dirName);
   mkdirSync(dir, { recursive: true });
-  const shortDir = join(shortBase, String(run.seq));
+  const shortDir = join(shortBase, dirName.replace(/^(\d+).*?(~retry\d+)?$/, '$1$2'));
   symlinkSync(dir, shortDir);
-  const runPk = store.startRun(sessionId, run, dir);
+  const runPk = store.startRun(sessionId, { ...run, id: attemptId }, dir);
   try {
     const result = await executeRun(deps, { run, dir, workDir: shortDir, store, runPk, signal, progress });
     store.finishRun(runPk, result);

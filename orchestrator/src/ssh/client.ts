@@ -57,6 +57,54 @@ export interface ConnectOptions {
   attemptTimeoutMs?: number;
 }
 
+/**
+ * A GuestShell that reconnects (same pinned host key) before a new command when the
+ * previous connection was lost: a dropped TCP connection is not a dead guest. A
+ * command in flight when the connection drops still fails.
+ */
+export class ReconnectingShell implements GuestShell {
+  private session: SshSession;
+  private reconnecting: Promise<SshSession> | undefined;
+
+  constructor(
+    first: SshSession,
+    private readonly target: SshTarget,
+    private readonly reconnectMs: number,
+    private readonly signal?: AbortSignal,
+  ) {
+    this.session = first;
+  }
+
+  private async live(): Promise<SshSession> {
+    if (this.session.connected) return this.session;
+    this.reconnecting ??= sshConnect(this.target, { deadlineMs: this.reconnectMs, ...(this.signal ? { signal: this.signal } : {}) }).finally(
+      () => (this.reconnecting = undefined),
+    );
+    this.session = await this.reconnecting;
+    return this.session;
+  }
+
+  async exec(command: string, timeoutMs: number): Promise<CommandResult> {
+    return (await this.live()).exec(command, timeoutMs);
+  }
+
+  async start(command: string): Promise<BackgroundCommand> {
+    return (await this.live()).start(command);
+  }
+
+  async put(localPath: string, remotePath: string): Promise<void> {
+    return (await this.live()).put(localPath, remotePath);
+  }
+
+  async get(remotePath: string, localPath: string): Promise<void> {
+    return (await this.live()).get(remotePath, localPath);
+  }
+
+  close(): void {
+    this.session.close();
+  }
+}
+
 /** Connects, retrying with backoff (0.25 s doubling up to 2 s) until the deadline. */
 export async function sshConnect(target: SshTarget, opts: ConnectOptions): Promise<SshSession> {
   const started = Date.now();
@@ -107,8 +155,9 @@ function connectOnce(target: SshTarget, privateKey: Buffer, store: HostKeyStore,
       username: target.user ?? 'root',
       privateKey,
       readyTimeout: timeoutMs,
-      keepaliveInterval: 2000,
-      keepaliveCountMax: 5,
+      // TCG guests on a busy host stall for seconds: allow 30 s without an answer before calling the connection lost.
+      keepaliveInterval: 5000,
+      keepaliveCountMax: 6,
       hostVerifier: (key: Buffer) => {
         const verdict = store.check(target.vm, key);
         if (verdict.ok) return true;
@@ -172,6 +221,9 @@ export class SshSession implements GuestShell {
       let stderr = '';
       let done = false;
       let channel: ClientChannel | undefined;
+      // Declared before watchLoss(), which calls back at once on a connection already lost.
+      let timer: NodeJS.Timeout | undefined;
+      let unwatch: () => void = () => undefined;
       const finish = (fn: () => void) => {
         if (done) return;
         done = true;
@@ -179,8 +231,9 @@ export class SshSession implements GuestShell {
         unwatch();
         fn();
       };
-      const unwatch = this.watchLoss(command, (e) => finish(() => reject(e)));
-      const timer = setTimeout(() => {
+      unwatch = this.watchLoss(command, (e) => finish(() => reject(e)));
+      if (done) return;
+      timer = setTimeout(() => {
         finish(() => reject(new SshCommandTimeoutError(this.vm, command, timeoutMs, { stdout, stderr })));
         channel?.close();
       }, timeoutMs);

@@ -15,7 +15,9 @@ test('Makefile rewrite removes OpenBSD-clang-only flags and respells -nopie (Mak
   assert.doesNotMatch(out, /-msave-args|-fret-clean|-fno-ret-protector| -nopie/);
   assert.match(out, /LINKFLAGS=\t-T ld\.script -X --warn-common --no-pie/);
   // flags upstream clang has stay
-  assert.match(out, /-mretpoline-external-thunk|-fcf-protection=branch|CMACHFLAGS/);
+  assert.match(out, /^CMACHFLAGS\+=\t-mretpoline-external-thunk -fcf-protection=branch$/m);
+  assert.match(out, /^NO_INTEGR_AS=\t-no-integrated-as$/m);
+  assert.equal(out.split('\n').length, text.split('\n').length);
 });
 
 test('mk files: ccache in front of the cross clang, bash as the shell, bsd.own.mk present', () => {
