@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BisectSession, type BisectOptions, type Conclusion } from './session.ts';
+import { describeModel } from './posterior.ts';
 import type { BisectRecord, RecordedRun } from './record.ts';
 import { classifyTrial, describeTarget, type BisectTarget, type TrialResult } from './target.ts';
 
@@ -146,7 +147,7 @@ export function formatBisectLog(r: BisectReport): string {
   const lines: string[] = [];
   lines.push(`# obsdlab bisect: target ${describeTarget(target)}`);
   for (const [k, v] of Object.entries(context)) lines.push(`# ${k}: ${v}`);
-  const model = options.model.bad.kind === 'fixed' ? `deterministic (p = ${options.model.bad.p})` : `flaky, p ~ Beta(${options.model.bad.a}, ${options.model.bad.b})`;
+  const model = describeModel(options.model);
   lines.push(`# good #0 ${commits[0]}, bad #${n} ${commits[n]}, ${n} commits; model ${model}; confidence ${options.confidence}`);
   for (const run of r.runs) {
     const extra = [run.signature ? `sig ${run.signature}` : '', run.title ? `"${run.title}"` : '', run.detail ?? ''].filter(Boolean).join(' ');

@@ -92,14 +92,17 @@ export interface Candidate {
   gain: number;
 }
 
-/** ln of the marginal likelihood of f failures and s passes, with lnΓ at integer offsets cached. */
+/** ln of the marginal likelihood of f failures and s passes under a Beta prior, with lnΓ at integer offsets cached. */
 class LogMarginal {
   private readonly gA: number[] = [];
   private readonly gB: number[] = [];
   private readonly gAB: number[] = [];
   private readonly base: number;
-  constructor(private readonly prior: RatePrior) {
-    this.base = prior.kind === 'beta' ? lnBeta(prior.a, prior.b) : 0;
+  constructor(
+    readonly a: number,
+    readonly b: number,
+  ) {
+    this.base = lnBeta(a, b);
   }
   private static at(cache: number[], x0: number, i: number): number {
     let v = cache[i];
@@ -110,40 +113,121 @@ class LogMarginal {
     return v;
   }
   value(f: number, s: number): number {
-    const prior = this.prior;
-    if (prior.kind === 'fixed') return fixedLogLikelihood(prior.p, f, s);
-    return (
-      LogMarginal.at(this.gA, prior.a, f) + LogMarginal.at(this.gB, prior.b, s) - LogMarginal.at(this.gAB, prior.a + prior.b, f + s) - this.base
+    return LogMarginal.at(this.gA, this.a, f) + LogMarginal.at(this.gB, this.b, s) - LogMarginal.at(this.gAB, this.a + this.b, f + s) - this.base;
+  }
+}
+
+/** One rate hypothesis: a known rate, or a Beta prior integrated out. */
+class RateComponent {
+  private readonly lnP: number;
+  private readonly ln1P: number;
+  private readonly marginal: LogMarginal | undefined;
+  constructor(
+    readonly p: number | undefined,
+    beta?: { a: number; b: number },
+  ) {
+    this.lnP = p === undefined ? 0 : Math.log(p);
+    this.ln1P = p === undefined ? 0 : Math.log1p(-p);
+    this.marginal = beta ? new LogMarginal(beta.a, beta.b) : undefined;
+  }
+  /** ln P(f failures, s passes in a given order). */
+  ll(f: number, s: number): number {
+    if (this.marginal) return this.marginal.value(f, s);
+    return (f === 0 ? 0 : f * this.lnP) + (s === 0 ? 0 : s * this.ln1P);
+  }
+  /** P(k failures in r more runs) for k = 0..r given f failures and s passes so far, added times w into out. */
+  addPredictive(f: number, s: number, r: number, w: number, out: Float64Array, o: number): void {
+    if (this.marginal) {
+      const alpha = this.marginal.a + f;
+      const beta = this.marginal.b + s;
+      // Beta–binomial: C(r,k) Π_{i<k}(α+i) Π_{i<r-k}(β+i) / Π_{i<r}(α+β+i), by recurrence in k.
+      let denom = 1;
+      for (let i = 0; i < r; i++) denom *= alpha + beta + i;
+      let pk = 1;
+      for (let i = 0; i < r; i++) pk *= beta + i;
+      pk /= denom;
+      out[o] = out[o]! + w * pk;
+      for (let k = 1; k <= r; k++) {
+        pk *= ((r - k + 1) / k) * ((alpha + k - 1) / (beta + r - k));
+        out[o + k] = out[o + k]! + w * pk;
+      }
+      return;
+    }
+    for (let k = 0; k <= r; k++) out[o + k] = out[o + k]! + w * binomialPmf(k, r, this.p!);
+  }
+  /** Posterior mean of the rate given f failures and s passes. */
+  mean(f: number, s: number): number {
+    return this.marginal ? (this.marginal.a + f) / (this.marginal.a + this.marginal.b + f + s) : this.p!;
+  }
+  /** Posterior CDF of the rate at x given f failures and s passes. */
+  cdf(f: number, s: number, x: number): number {
+    return this.marginal ? betainc(this.marginal.a + f, this.marginal.b + s, x) : this.p! <= x ? 1 : 0;
+  }
+}
+
+/** The joint hypotheses (bad-side rate, good-side rate) with their prior log weights. */
+interface Hypotheses {
+  bad: RateComponent[];
+  good: RateComponent[];
+  logPrior: Float64Array;
+}
+
+function rateValues(r: RatePrior, side: string): { comps: RateComponent[]; logw: number[] } {
+  switch (r.kind) {
+    case 'fixed':
+      if (!(r.p >= 0 && r.p <= 1)) throw new RangeError(`bisect model: ${side} rate ${r.p} is not in [0, 1]`);
+      return { comps: [new RateComponent(r.p)], logw: [0] };
+    case 'beta':
+      if (!(r.a > 0 && r.b > 0)) throw new RangeError(`bisect model: ${side} Beta(${r.a}, ${r.b}) needs positive parameters`);
+      return { comps: [new RateComponent(undefined, r)], logw: [0] };
+    case 'log-grid': {
+      if (!(r.lo > 0 && r.hi <= 1 && r.lo <= r.hi && Number.isInteger(r.points) && r.points >= 1)) {
+        throw new RangeError(`bisect model: ${side} log-grid needs 0 < lo <= hi <= 1 and points >= 1`);
+      }
+      const comps: RateComponent[] = [];
+      for (let i = 0; i < r.points; i++) {
+        const t = r.points === 1 ? 1 : i / (r.points - 1);
+        comps.push(new RateComponent(Math.exp(Math.log(r.lo) + t * (Math.log(r.hi) - Math.log(r.lo)))));
+      }
+      return { comps, logw: comps.map(() => -Math.log(r.points)) };
+    }
+    case 'relative':
+      throw new RangeError(`bisect model: a relative rate is only allowed for good commits`);
+  }
+}
+
+function buildHypotheses(m: BisectModel): Hypotheses {
+  const bad = rateValues(m.bad, 'bad-commit');
+  const out: Hypotheses = { bad: [], good: [], logPrior: new Float64Array(0) };
+  const logPrior: number[] = [];
+  if (m.good.kind === 'relative') {
+    const g = m.good;
+    if (g.ratios.length === 0 || g.ratios.length !== g.weights.length) throw new RangeError('bisect model: relative look-alike ratios and weights must be non-empty and of equal length');
+    const wsum = g.weights.reduce((x, y) => x + y, 0);
+    if (!(wsum > 0) || g.weights.some((w) => !(w >= 0))) throw new RangeError('bisect model: relative look-alike weights must be >= 0 with a positive sum');
+    bad.comps.forEach((bc, i) => {
+      if (bc.p === undefined) throw new RangeError('bisect model: a relative look-alike rate needs a fixed or grid rate for bad commits');
+      g.ratios.forEach((ratio, k) => {
+        if (g.weights[k] === 0) return;
+        const eps = ratio * bc.p!;
+        if (!(eps >= 0 && eps < 1)) throw new RangeError(`bisect model: look-alike rate ${eps} is not in [0, 1)`);
+        out.bad.push(bc);
+        out.good.push(new RateComponent(eps));
+        logPrior.push(bad.logw[i]! + Math.log(g.weights[k]! / wsum));
+      });
+    });
+  } else {
+    const good = rateValues(m.good, 'good-commit');
+    bad.comps.forEach((bc, i) =>
+      good.comps.forEach((gc, k) => {
+        out.bad.push(bc);
+        out.good.push(gc);
+        logPrior.push(bad.logw[i]! + good.logw[k]!);
+      }),
     );
   }
-}
-
-function fixedLogLikelihood(p: number, f: number, s: number): number {
-  const lf = f === 0 ? 0 : f * Math.log(p);
-  const ls = s === 0 ? 0 : s * Math.log1p(-p);
-  return lf + ls;
-}
-
-/** P(k failures in r runs) for k = 0..r given f failures and s passes so far at this rate. */
-function predictive(prior: RatePrior, f: number, s: number, r: number, out: Float64Array): void {
-  if (prior.kind === 'fixed') {
-    const p = prior.p;
-    for (let k = 0; k <= r; k++) out[k] = binomialPmf(k, r, p);
-    return;
-  }
-  const alpha = prior.a + f;
-  const beta = prior.b + s;
-  // Beta–binomial: C(r,k) Π_{i<k}(α+i) Π_{i<r-k}(β+i) / Π_{i<r}(α+β+i), by recurrence in k.
-  let denom = 1;
-  for (let i = 0; i < r; i++) denom *= alpha + beta + i;
-  let pk = 1;
-  for (let i = 0; i < r; i++) pk *= beta + i;
-  pk /= denom; // k = 0
-  out[0] = pk;
-  for (let k = 1; k <= r; k++) {
-    pk *= ((r - k + 1) / k) * ((alpha + k - 1) / (beta + r - k));
-    out[k] = pk;
-  }
+  out.logPrior = Float64Array.from(logPrior);
+  return out;
 }
 
 function binomialPmf(k: number, r: number, p: number): number {
@@ -196,8 +280,9 @@ export class CulpritPosterior {
   private readonly passes: Map<number, number> = new Map();
   /** Tested positions, ascending. */
   private readonly order: number[] = [];
-  private readonly badMarginal: LogMarginal;
-  private readonly goodMarginal: LogMarginal;
+  private readonly hyp: Hypotheses;
+  /** Per block (same order as blocks()), the posterior weights of the hypotheses given the culprit is in it. */
+  private hypWeights: Float64Array = new Float64Array(0);
   private readonly untestable = new Set<number>();
   /** excluded[c] = 1: c cannot be the culprit (its kernel equals its predecessor's). */
   private readonly excluded: Uint8Array;
@@ -211,8 +296,7 @@ export class CulpritPosterior {
     this.model = model;
     this.excluded = new Uint8Array(n + 1);
     this.excludedPrefix = new Int32Array(n + 2);
-    this.badMarginal = new LogMarginal(model.bad);
-    this.goodMarginal = new LogMarginal(model.good);
+    this.hyp = buildHypotheses(model);
   }
 
   /** Add f target failures and s clean runs observed at position pos. */
@@ -287,7 +371,11 @@ export class CulpritPosterior {
     let ti = 0;
     let goodF = 0;
     let goodS = 0;
-    const logw: number[] = [];
+    const H = this.hyp.logPrior.length;
+    const K = bounds.length - 1;
+    const lh = new Float64Array(K * H);
+    // Each block's log weight under its best hypothesis (a lower bound; at most ln H below the sum's log).
+    const top = new Float64Array(K);
     for (let j = 1; j < bounds.length; j++) {
       const lo = bounds[j - 1]!;
       const hi = bounds[j]!;
@@ -299,24 +387,44 @@ export class CulpritPosterior {
       const allowed = this.allowedBetween(lo, hi);
       const badF = totalF - goodF;
       const badS = totalS - goodS;
-      const lw =
-        allowed === 0
-          ? -Infinity
-          : Math.log(allowed) + this.goodMarginal.value(goodF, goodS) + this.badMarginal.value(badF, badS);
-      logw.push(lw);
+      let mx = -Infinity;
+      const o = (j - 1) * H;
+      if (allowed > 0) {
+        for (let h = 0; h < H; h++) {
+          const v = this.hyp.logPrior[h]! + this.hyp.bad[h]!.ll(badF, badS) + this.hyp.good[h]!.ll(goodF, goodS);
+          lh[o + h] = v;
+          if (v > mx) mx = v;
+        }
+      }
+      top[j - 1] = allowed > 0 ? mx + Math.log(allowed) : -Infinity;
       blocks.push({ lo, hi, allowed, mass: 0, badF, badS, goodF, goodS });
     }
-    const max = Math.max(...logw);
+    let max = -Infinity;
+    for (let j = 0; j < K; j++) if (top[j]! > max) max = top[j]!;
     if (max === -Infinity) {
       throw new Error('bisect: the evidence contradicts the model (every culprit has zero likelihood): a clean run of a bad commit under a deterministic model, or a target failure on a good commit under a strict model');
     }
+    // Blocks e^-50 below the best one carry no measurable mass: skip their exponentials.
+    const cut = max - 50 - Math.log(H);
+    const weights = new Float64Array(K * H);
     let sum = 0;
-    for (let j = 0; j < blocks.length; j++) {
-      const w = Math.exp(logw[j]! - max);
-      blocks[j]!.mass = w;
-      sum += w;
+    for (let j = 0; j < K; j++) {
+      if (!(top[j]! > cut)) continue;
+      const b = blocks[j]!;
+      const o = j * H;
+      const mx = top[j]! - Math.log(b.allowed);
+      let z = 0;
+      for (let h = 0; h < H; h++) {
+        const w = Math.exp(lh[o + h]! - mx);
+        weights[o + h] = w;
+        z += w;
+      }
+      for (let h = 0; h < H; h++) weights[o + h] = weights[o + h]! / z;
+      b.mass = Math.exp(top[j]! - max) * z;
+      sum += b.mass;
     }
     for (const b of blocks) b.mass /= sum;
+    this.hypWeights = weights;
     this.cache = blocks;
     return blocks;
   }
@@ -373,7 +481,7 @@ export class CulpritPosterior {
 
   /**
    * The next test: the position that maximises the expected reduction of the culprit
-   * entropy (the marginal over c, with p and ε integrated out) for a batch of `runs` runs.
+   * entropy (the marginal over c, with the rates integrated out) for a batch of `runs` runs.
    * Undefined when no test can change the culprit distribution.
    */
   chooseNext(runs: number, minBlockMass = 1e-7): Candidate | undefined {
@@ -394,23 +502,23 @@ export class CulpritPosterior {
     const preEb = buf.subarray(5 * need, 6 * need);
     const sufLg = buf.subarray(6 * need, 7 * need);
     const sufEg = buf.subarray(7 * need, 8 * need);
-    const tmp = new Float64Array(K1);
+    const H = this.hyp.logPrior.length;
+    const wts = this.hypWeights;
     let h0 = 0;
     for (let j = 0; j < K; j++) {
       const b = blocks[j]!;
       h0 -= xlogx(b.mass, b.allowed);
       if (b.mass < 1e-15) continue; // contributes nothing measurable
-      predictive(this.model.bad, b.badF, b.badS, r, tmp);
-      for (let k = 0; k < K1; k++) {
-        const u = b.mass * tmp[k]!;
-        Lb[j * K1 + k] = u;
-        Eb[j * K1 + k] = xlogx(u, b.allowed);
+      const o = j * K1;
+      for (let h = 0; h < H; h++) {
+        const w = wts[j * H + h]! * b.mass;
+        if (w < 1e-18) continue;
+        this.hyp.bad[h]!.addPredictive(b.badF, b.badS, r, w, Lb, o);
+        this.hyp.good[h]!.addPredictive(b.goodF, b.goodS, r, w, Lg, o);
       }
-      predictive(this.model.good, b.goodF, b.goodS, r, tmp);
       for (let k = 0; k < K1; k++) {
-        const u = b.mass * tmp[k]!;
-        Lg[j * K1 + k] = u;
-        Eg[j * K1 + k] = xlogx(u, b.allowed);
+        Eb[o + k] = xlogx(Lb[o + k]!, b.allowed);
+        Eg[o + k] = xlogx(Lg[o + k]!, b.allowed);
       }
     }
     // preB[j] = sum over blocks < j of Lb, Eb; sufG[j] = sum over blocks > j of Lg, Eg.
@@ -469,15 +577,25 @@ export class CulpritPosterior {
    * Beta posteriors): mean and an equal-tailed credible interval.
    */
   failureRate(level = 0.95): { mean: number; lo: number; hi: number } {
-    const prior = this.model.bad;
-    if (prior.kind === 'fixed') return { mean: prior.p, lo: prior.p, hi: prior.p };
-    const blocks = this.blocks().filter((b) => b.mass > 1e-6);
-    const total = blocks.reduce((acc, b) => acc + b.mass, 0);
+    if (this.model.bad.kind === 'fixed') return { mean: this.model.bad.p, lo: this.model.bad.p, hi: this.model.bad.p };
+    const blocks = this.blocks();
+    const H = this.hyp.logPrior.length;
+    const parts: { w: number; c: RateComponent; f: number; s: number }[] = [];
+    let total = 0;
+    blocks.forEach((b, j) => {
+      if (b.mass <= 1e-6) return;
+      for (let h = 0; h < H; h++) {
+        const w = b.mass * this.hypWeights[j * H + h]!;
+        if (w <= 1e-9) continue;
+        parts.push({ w, c: this.hyp.bad[h]!, f: b.badF, s: b.badS });
+        total += w;
+      }
+    });
     let mean = 0;
-    for (const b of blocks) mean += (b.mass * (prior.a + b.badF)) / (prior.a + prior.b + b.badF + b.badS);
+    for (const x of parts) mean += x.w * x.c.mean(x.f, x.s);
     const cdf = (x: number) => {
       let c = 0;
-      for (const b of blocks) c += b.mass * betainc(prior.a + b.badF, prior.b + b.badS, x);
+      for (const q of parts) c += q.w * q.c.cdf(q.f, q.s, x);
       return c / total;
     };
     const inv = (q: number) => {

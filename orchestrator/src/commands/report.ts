@@ -18,6 +18,7 @@ interface Loaded {
   session: ReturnType<ResultStore['sessions']>[number];
   runs: RunRecord[];
   measurements: MeasurementRecord[];
+  counterDeltas: ReturnType<ResultStore['counterDeltas']>;
   crashes: CrashRecord[];
   groups: SignatureGroup[];
   expected: Map<string, Outcome>;
@@ -40,6 +41,7 @@ function loadSession(storePath: string, sessionId: number | 'latest'): Loaded {
       session,
       runs: store.runs(session.id),
       measurements: store.measurements(session.id),
+      counterDeltas: store.counterDeltas(session.id),
       crashes: store.crashes(session.id),
       groups: store.signatureGroups(session.id),
       expected,
@@ -54,6 +56,7 @@ export function mergeSessions(loaded: Loaded[]): SessionReport {
   const first = loaded[0]!;
   const runs: RunRecord[] = [];
   const measurements: MeasurementRecord[] = [];
+  const counterDeltas: Loaded['counterDeltas'] = [];
   const crashes: CrashRecord[] = [];
   const groups = new Map<string, SignatureGroup>();
   const expected = new Map<string, Outcome>();
@@ -61,6 +64,7 @@ export function mergeSessions(loaded: Loaded[]): SessionReport {
     const offset = (i + 1) * 1_000_000;
     runs.push(...l.runs.map((r) => ({ ...r, pk: r.pk + offset })));
     measurements.push(...l.measurements.map((m) => ({ ...m, run: m.run + offset })));
+    counterDeltas.push(...l.counterDeltas.map((c) => ({ ...c, run: c.run + offset })));
     crashes.push(...l.crashes.map((c) => ({ ...c, run: c.run + offset, id: c.id + offset })));
     for (const g of l.groups) {
       const prev = groups.get(g.signature);
@@ -81,6 +85,7 @@ export function mergeSessions(loaded: Loaded[]): SessionReport {
     runs,
     expectedOutcome: (r) => expected.get(r.runId) ?? 'pass',
     measurements,
+    counterDeltas,
     crashes,
     groups: [...groups.values()],
     confidence: 0.95,

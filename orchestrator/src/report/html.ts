@@ -63,7 +63,7 @@ export function renderHtml(r: SessionReport, reportDir: string): string {
       r.runs.map((run) => [
         String(run.seq),
         link(run.dir, run.id),
-        `<span class="${run.expected ? 'ok' : 'bad'}">${e(run.outcome)}</span>`,
+        `<span class="${run.expected ? 'ok' : 'bad'}">${e(run.outcome)}${run.superseded ? ' (retried)' : ''}</span>`,
         e(seconds(run.durationMs)),
         e(run.crashes.map((c) => `${c.vm}: ${c.title}`).join('; ') || (run.reason ?? '').split('\n')[0]!),
       ]),

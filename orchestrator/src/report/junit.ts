@@ -18,7 +18,8 @@ export function renderJunit(r: SessionReport): string {
       out.push(
         `    <testcase classname="${escapeHtml(`${r.playbook}.${cell.cellId}`)}" name="${escapeHtml(run.id)}" time="${((run.durationMs ?? 0) / 1000).toFixed(3)}">`,
       );
-      if (!run.expected) {
+      if (run.superseded) out.push(`      <skipped message="${escapeHtml(`infrastructure error, run again: ${(run.reason ?? '').split('\n')[0]}`)}"/>`);
+      else if (!run.expected) {
         const msg = run.crashes.length ? run.crashes.map((c) => `${c.vm}: ${c.title}`).join('; ') : (run.reason ?? run.outcome);
         out.push(`      <failure type="${escapeHtml(run.outcome)}" message="${escapeHtml(msg.split('\n')[0]!)}">${escapeHtml(run.reason ?? msg)}</failure>`);
       }

@@ -83,6 +83,8 @@ export interface SessionReport {
   throughput: ThroughputSummary[];
   /** Every other measurement (loss, hop limit, rtt, retransmits, profile samples), median per variant. */
   measurements: { measurement: string; unit: string; perVariant: { variant: string; n: number; median: number }[] }[];
+  /** Counters that the diffs under test touch (mbufs, pools, fragments, forwarding, drops), median movement per variant. */
+  counters: { vm: string; counter: string; perVariant: { variant: string; n: number; median: number }[] }[];
   crashGroups: CrashGroupSummary[];
   unexpected: number;
   /** Attempts that ended as infrastructure errors and were run again. */
@@ -94,10 +96,15 @@ export interface ReportInput {
   runs: RunRecord[];
   expectedOutcome: (run: RunRecord) => Outcome;
   measurements: MeasurementRecord[];
+  /** Counter movement per run and VM over the load (after − before); optional. */
+  counterDeltas?: { run: number; vm: string; name: string; delta: number }[];
   crashes: CrashRecord[];
   groups: SignatureGroup[];
   confidence: number;
 }
+
+/** Counters worth a line in the report: what mbuf refcounting diffs and fragment handling move. */
+const COUNTER_OF_INTEREST = /frag|forward|mbuf|mbstat|mcl|pool|drop|reass|defrag|pullup|Ierrs|Oerrs/i;
 
 /** Throughput measurements compared across variants are those whose name ends in this. */
 const THROUGHPUT_SUFFIX = '.throughput';
@@ -201,6 +208,19 @@ export function buildReport(input: ReportInput): SessionReport {
     measurements.push({ measurement: name, unit: ms[0]!.unit, perVariant });
   }
 
+  const counters: SessionReport['counters'] = [];
+  const interesting = (input.counterDeltas ?? []).filter((c) => COUNTER_OF_INTEREST.test(c.name) && runByPk.has(c.run));
+  for (const [key, cs] of groupBy(interesting, (c) => `${c.vm}\u0000${c.name}`)) {
+    if (cs.every((c) => c.delta === 0)) continue;
+    const [vm, counter] = key.split('\u0000') as [string, string];
+    const perVariant = [...groupBy(cs, (c) => runByPk.get(c.run)!.variant)].map(([variant, xs]) => ({
+      variant,
+      n: xs.length,
+      median: median(xs.map((x) => x.delta)),
+    }));
+    counters.push({ vm, counter, perVariant });
+  }
+
   const crashGroups: CrashGroupSummary[] = input.groups.map((g) => {
     const these = crashes.filter((c) => c.signature === g.signature);
     const runIds = [...new Set(these.map((c) => runByPk.get(c.run)?.runId ?? '?'))];
@@ -236,6 +256,7 @@ export function buildReport(input: ReportInput): SessionReport {
     rateComparisons,
     throughput,
     measurements,
+    counters,
     crashGroups,
     unexpected: runSummaries.filter((r) => !r.expected).length,
     retried: allSummaries.filter((r) => r.superseded).length,

@@ -9,8 +9,9 @@ export function renderText(r: SessionReport): string {
   L.push(`started ${r.startedAt}, finished ${r.finishedAt ?? '(interrupted)'}, status ${r.status}`);
   L.push(`host: ${r.host}; accelerator: ${r.accel.join(', ') || '-'}`);
   const counts = new Map<string, number>();
-  for (const run of r.runs) counts.set(run.outcome, (counts.get(run.outcome) ?? 0) + 1);
-  L.push(`runs: ${r.runs.length} (${[...counts].map(([o, n]) => `${n} ${o}`).join(', ')}); unexpected: ${r.unexpected}`);
+  for (const run of r.runs) if (!run.superseded) counts.set(run.outcome, (counts.get(run.outcome) ?? 0) + 1);
+  L.push(`runs: ${r.runs.length - r.retried} (${[...counts].map(([o, n]) => `${n} ${o}`).join(', ')}); unexpected: ${r.unexpected}`);
+  if (r.retried) L.push(`${r.retried} attempt(s) retried after infrastructure errors`);
   L.push('');
 
   L.push('Outcomes per variant (rates with exact 95% confidence intervals)');
@@ -75,6 +76,25 @@ export function renderText(r: SessionReport): string {
     L.push('');
   }
 
+  if (r.counters.length) {
+    const variants = [...new Set(r.counters.flatMap((c) => c.perVariant.map((v) => v.variant)))];
+    L.push('Counters over the load (after - before, median per variant)');
+    L.push(
+      ...table([
+        ['vm', 'counter', ...variants],
+        ...r.counters.map((c) => [
+          c.vm,
+          c.counter,
+          ...variants.map((v) => {
+            const x = c.perVariant.find((p) => p.variant === v);
+            return x ? String(x.median) : '-';
+          }),
+        ]),
+      ]),
+    );
+    L.push('');
+  }
+
   if (r.crashGroups.length) {
     L.push('Crashes grouped by signature');
     for (const g of r.crashGroups) {
@@ -100,7 +120,7 @@ export function renderText(r: SessionReport): string {
       ...r.runs.map((run) => [
         String(run.seq),
         run.id,
-        run.outcome + (run.expected ? '' : ' (!)'),
+        run.outcome + (run.superseded ? ' (retried)' : run.expected ? '' : ' (!)'),
         seconds(run.durationMs),
         run.crashes.length
           ? run.crashes.map((c) => `${c.vm}: ${c.title}`).join('; ')

@@ -142,6 +142,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     runs: store.runs(sessionId),
     expectedOutcome: (r) => expectedByRunId.get(r.runId) ?? 'pass',
     measurements: store.measurements(sessionId),
+    counterDeltas: store.counterDeltas(sessionId),
     crashes: store.crashes(sessionId),
     groups: store.signatureGroups(sessionId),
     confidence: 0.95,

@@ -219,6 +219,23 @@ export class ResultStore {
     }[];
   }
 
+  /** Per run and VM, how much each counter moved between the "before" and "after" snapshots. */
+  counterDeltas(sessionId: number): { run: number; vm: string; name: string; delta: number }[] {
+    return this.db
+      .prepare(
+        // A counter missing from "before" counts as 0 there (the lab agent prints only counters that are not 0),
+        // provided the VM had a "before" snapshot at all.
+        `SELECT a.run, a.vm, a.name, a.value - COALESCE(b.value, 0) AS delta
+           FROM counters a
+           LEFT JOIN counters b ON b.run = a.run AND b.vm = a.vm AND b.name = a.name AND b.phase = 'before'
+           JOIN runs r ON r.id = a.run
+          WHERE a.phase = 'after' AND r.session_id = ?
+            AND EXISTS (SELECT 1 FROM counters c WHERE c.run = a.run AND c.vm = a.vm AND c.phase = 'before')
+          ORDER BY a.run, a.vm, a.name`,
+      )
+      .all(sessionId) as { run: number; vm: string; name: string; delta: number }[];
+  }
+
   crashes(sessionId: number): CrashRecord[] {
     return (
       this.db
