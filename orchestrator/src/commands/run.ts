@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { planFromFile } from '../playbook/load.ts';
+import { selectCell } from '../playbook/expand.ts';
 import { formatProblem, PlaybookError } from '../playbook/problems.ts';
 import { hostBudget, parseBudget } from '../run/budget.ts';
 import { runSession } from '../run/session.ts';
@@ -32,8 +33,9 @@ export function register(program: Command): void {
     .option('--store <file>', 'results store (default: <reports>/results.sqlite)')
     .option('--reporter <list>', `reports to write: ${REPORTERS.join(',')}`, REPORTERS.join(','))
     .option('--shard <K/N>', 'run only the K-th of N deterministic slices of the runs')
+    .option('--cell <selector>', 'run only the matrix cell(s) matching, e.g. variant=proxy,btrace=on')
     .option('--jobs <n>', 'parallel make jobs for kernel builds', String)
-    .action(async (file: string, o: { budget?: string; reports?: string; store?: string; reporter: string; shard?: string; jobs?: string }) => {
+    .action(async (file: string, o: { budget?: string; reports?: string; store?: string; reporter: string; shard?: string; cell?: string; jobs?: string }) => {
       let plan;
       try {
         plan = planFromFile(file);
@@ -43,6 +45,7 @@ export function register(program: Command): void {
         process.exitCode = 2;
         return;
       }
+      if (o.cell) plan = { ...plan, runs: selectCell(plan, o.cell) };
       const ac = new AbortController();
       let interrupts = 0;
       const onSignal = (sig: NodeJS.Signals) => {

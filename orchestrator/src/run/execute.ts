@@ -313,7 +313,7 @@ async function runLoad(
     }
     // A crash stops the wait at once: commands still running on dead guests end on their own timeouts.
     await Promise.race([Promise.all(tasks), whenAborted(signal)]);
-    if (events.commandFailures.length && !signal.aborted) await probeForHangs(guests, run, events, elapsed, log);
+    if (events.commandFailures.length && !signal.aborted) await probeForHangs(guests, run, events, elapsed, log, rc.signal);
   }
   if (!injected) for (const step of timed) await guarded(events, elapsed, `step ${step.op}`, () => runStep(guests, step, store, runPk, dir, log, signal));
 }
@@ -358,7 +358,14 @@ export function addressOf(vm: PlannedVm, family: 4 | 6): { address?: string } {
  * A command failed: find out whether a guest stopped answering. A guest whose shell
  * cannot run a trivial command is hung; try to break into its debugger for the record.
  */
-async function probeForHangs(guests: Map<string, Guest>, run: PlannedRun, events: RunEvents, elapsed: () => number, log: (l: string) => void) {
+async function probeForHangs(
+  guests: Map<string, Guest>,
+  run: PlannedRun,
+  events: RunEvents,
+  elapsed: () => number,
+  log: (l: string) => void,
+  userSignal: AbortSignal,
+) {
   for (const g of guests.values()) {
     if (g.crashAt !== undefined || !g.ctx.shell) continue;
     const alive = await g.ctx.shell
@@ -368,7 +375,7 @@ async function probeForHangs(guests: Map<string, Guest>, run: PlannedRun, events
     if (alive) continue;
     if (g.crashAt !== undefined) continue;
     log(`${g.vm.name}: not answering; trying to break into the debugger`);
-    const inDdb = await g.adapter.breakIn(g.ctx, 30_000).catch(() => false);
+    const inDdb = await g.adapter.breakIn({ ...g.ctx, signal: userSignal }, 30_000).catch(() => false);
     events.hangs.push({
       vm: g.vm.name,
       atMs: elapsed(),
@@ -384,7 +391,8 @@ async function collectCrashes(deps: RunDeps, guests: Map<string, Guest>, events:
     if (g.crashAt === undefined) continue;
     progress(`${g.vm.name}: collecting crash`);
     try {
-      const d = await g.adapter.diagnose(g.ctx, { commandTimeoutMs: run.timeouts.ddbCommandSec * 1000 });
+      // The crash itself stopped the activity signal: the debugger session answers only to the user's interrupt.
+      const d = await g.adapter.diagnose({ ...g.ctx, signal: rc.signal }, { commandTimeoutMs: run.timeouts.ddbCommandSec * 1000 });
       writeFileSync(join(g.ctx.dir, 'diagnosis.json'), JSON.stringify(d, null, 2) + '\n');
       if (d.wedged) {
         log(`${g.vm.name}: debugger wedged; resetting`);

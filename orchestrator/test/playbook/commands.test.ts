@@ -26,7 +26,7 @@ describe('schema / validate / plan commands', () => {
       `${files[0]}: ok (2 runs)`,
       `${files[1]}: ok (36 runs)`,
       `${files[2]}: ok (18 runs)`,
-      `${files[3]}: ok (3 runs)`,
+      `${files[3]}: ok (4 runs)`,
     ]);
   });
 
@@ -48,7 +48,7 @@ describe('schema / validate / plan commands', () => {
   it('plan --json prints the whole Plan with top-level runs', () => {
     const file = join(PLAYBOOKS, 'mbuf-extref-lab-ci.yaml');
     const json = JSON.parse(planText(planFromFile(file), true)) as { runs: { id: string }[]; playbook: { file: string }; kernels: unknown[] };
-    assert.equal(json.runs.length, 3);
+    assert.equal(json.runs.length, 4);
     assert.equal(json.playbook.file, file);
     assert.equal(json.kernels.length, 4);
   });

@@ -111,10 +111,19 @@ describe('expansion of the shipped playbooks', () => {
     assert.ok(p.runs.every((r) => r.load.some((l) => l.generator === 'profile') === (r.cell.profile === 'on')));
   });
 
-  it('mbuf-extref-lab-ci: one run per variant, profile on, short loads', () => {
+  it('mbuf-extref-lab-ci: one run per variant, profile on, short loads, a ddb run on the unpatched kernel', () => {
     const p = planFromFile(join(PLAYBOOKS, 'mbuf-extref-lab-ci.yaml'));
-    assert.deepEqual(p.runs.map((r) => r.id), ['variant=unpatched,profile=on#1', 'variant=proxy,profile=on#1', 'variant=refs,profile=on#1']);
+    assert.deepEqual(p.runs.map((r) => r.id), [
+      'variant=unpatched,profile=on#1',
+      'variant=proxy,profile=on#1',
+      'variant=refs,profile=on#1',
+      'variant=ddb,profile=on#1',
+    ]);
     assert.ok(p.runs.every((r) => r.load.every((l) => l.durationSec <= 5)));
+    const ddb = p.runs[3]!;
+    assert.equal(ddb.vms.find((v) => v.name === 'dut')!.kernel.name, 'unpatched');
+    assert.deepEqual(ddb.setup, [{ vm: 'dut', op: 'panic', args: {}, atSec: 2 }]);
+    assert.deepEqual(ddb.expect, { outcome: 'panic' });
   });
 
   it('selftest: implied variant axis, panic step during the load, expectations', () => {
