@@ -18,7 +18,7 @@ export type RatePrior =
   | { kind: 'beta'; a: number; b: number }
   | { kind: 'fixed'; p: number }
   /** `points` rates evenly spaced in log p from lo to hi, equal prior weight each (marginalised exactly). */
-  | { kind: 'log-grid'; lo: number; hi: number; points: number; tilt?: number; plugIn?: number }
+  | { kind: 'log-grid'; lo: number; hi: number; points: number; tilt?: number }
   /**
    * Good side only: the look-alike rate is a multiple of the bad commits' rate, ε = ratio·p, with
    * these prior weights (a ratio 0 = no look-alikes). Needs a fixed or grid prior on the bad side.
@@ -30,11 +30,6 @@ export interface BisectModel {
   bad: RatePrior;
   /** Look-alike failure probability of a good commit ({kind:'fixed', p:0} = never). */
   good: RatePrior;
-  /**
-   * Weight of the bad-side rate in the test-choice objective: 0 = expected reduction of the
-   * culprit entropy H(c); 1 = of the joint entropy H(c, p). In between, the mix.
-   */
-  rateWeight?: number;
 }
 
 /**
@@ -172,9 +167,6 @@ class RateComponent {
 
 /** The joint hypotheses (bad-side rate, good-side rate) with their prior log weights. */
 interface Hypotheses {
-  /** Index of the bad-side rate value of each hypothesis. */
-  badIndex: number[];
-  badValues: number;
   bad: RateComponent[];
   good: RateComponent[];
   logPrior: Float64Array;
@@ -209,7 +201,7 @@ function rateValues(r: RatePrior, side: string): { comps: RateComponent[]; logw:
 
 function buildHypotheses(m: BisectModel): Hypotheses {
   const bad = rateValues(m.bad, 'bad-commit');
-  const out: Hypotheses = { badIndex: [], badValues: bad.comps.length, bad: [], good: [], logPrior: new Float64Array(0) };
+  const out: Hypotheses = { bad: [], good: [], logPrior: new Float64Array(0) };
   const logPrior: number[] = [];
   if (m.good.kind === 'relative') {
     const g = m.good;
@@ -223,7 +215,6 @@ function buildHypotheses(m: BisectModel): Hypotheses {
         const eps = ratio * bc.p!;
         if (!(eps >= 0 && eps < 1)) throw new RangeError(`bisect model: look-alike rate ${eps} is not in [0, 1)`);
         out.bad.push(bc);
-        out.badIndex.push(i);
         out.good.push(new RateComponent(eps));
         logPrior.push(bad.logw[i]! + Math.log(g.weights[k]! / wsum));
       });
@@ -233,7 +224,6 @@ function buildHypotheses(m: BisectModel): Hypotheses {
     bad.comps.forEach((bc, i) =>
       good.comps.forEach((gc, k) => {
         out.bad.push(bc);
-        out.badIndex.push(i);
         out.good.push(gc);
         logPrior.push(bad.logw[i]! + good.logw[k]!);
       }),
@@ -296,9 +286,6 @@ export class CulpritPosterior {
   private readonly hyp: Hypotheses;
   /** Per block (same order as blocks()), the posterior weights of the hypotheses given the culprit is in it. */
   private hypWeights: Float64Array = new Float64Array(0);
-  /** The exact posterior (before any plug-in), for the failure-rate report. */
-  private fullWeights: Float64Array = new Float64Array(0);
-  private fullMass: number[] = [];
   private readonly untestable = new Set<number>();
   /** excluded[c] = 1: c cannot be the culprit (its kernel equals its predecessor's). */
   private readonly excluded: Uint8Array;
@@ -441,63 +428,6 @@ export class CulpritPosterior {
     }
     for (const b of blocks) b.mass /= sum;
     this.hypWeights = weights;
-    this.fullMass = blocks.map((b) => b.mass);
-    this.fullWeights = weights;
-    const plugIn = this.model.bad.kind === 'log-grid' ? this.model.bad.plugIn : undefined;
-    if (plugIn !== undefined) {
-      // Marginal posterior of the bad-side rate; then every block scored at its plugIn-quantile.
-      const G = this.hyp.badValues;
-      const marg = new Float64Array(G);
-      for (let j = 0; j < K; j++) {
-        const m = blocks[j]!.mass;
-        if (m === 0) continue;
-        for (let h = 0; h < H; h++) {
-          const g = this.hyp.badIndex[h]!;
-          marg[g] = marg[g]! + m * weights[j * H + h]!;
-        }
-      }
-      let acc = 0;
-      let gq = G - 1;
-      for (let g = 0; g < G; g++) {
-        acc += marg[g]!;
-        if (acc >= plugIn) {
-          gq = g;
-          break;
-        }
-      }
-      const pw = new Float64Array(K * H);
-      const lw = new Float64Array(K);
-      let best = -Infinity;
-      for (let j = 0; j < K; j++) {
-        let mx = -Infinity;
-        for (let h = 0; h < H; h++) if (this.hyp.badIndex[h] === gq && lh[j * H + h]! > mx) mx = lh[j * H + h]!;
-        lw[j] = blocks[j]!.allowed > 0 && mx > -Infinity ? mx + Math.log(blocks[j]!.allowed) : -Infinity;
-        if (lw[j]! > best) best = lw[j]!;
-      }
-      if (best > -Infinity) {
-        let tot = 0;
-        for (let j = 0; j < K; j++) {
-          const b = blocks[j]!;
-          if (!(lw[j]! > best - 60)) {
-            b.mass = 0;
-            continue;
-          }
-          const mx = lw[j]! - Math.log(b.allowed);
-          let z = 0;
-          for (let h = 0; h < H; h++) {
-            if (this.hyp.badIndex[h] !== gq) continue;
-            const w = Math.exp(lh[j * H + h]! - mx);
-            pw[j * H + h] = w;
-            z += w;
-          }
-          for (let h = 0; h < H; h++) pw[j * H + h] = pw[j * H + h]! / z;
-          b.mass = Math.exp(lw[j]! - best) * z;
-          tot += b.mass;
-        }
-        for (const b of blocks) b.mass /= tot;
-        this.hypWeights = pw;
-      }
-    }
     this.cache = blocks;
     return blocks;
   }
@@ -576,50 +506,22 @@ export class CulpritPosterior {
     const sufLg = buf.subarray(6 * need, 7 * need);
     const sufEg = buf.subarray(7 * need, 8 * need);
     const H = this.hyp.logPrior.length;
-    const G = this.hyp.badValues;
     const wts = this.hypWeights;
-    const lambda = this.model.rateWeight ?? 0;
-    // Per bad-side rate value and outcome: masses under "x bad" and "x good" (for the joint entropy).
-    const gb = new Float64Array(G * K1);
-    const gg = new Float64Array(G * K1);
     let h0 = 0;
     for (let j = 0; j < K; j++) {
       const b = blocks[j]!;
-      h0 -= (1 - lambda) * xlogx(b.mass, b.allowed);
+      h0 -= xlogx(b.mass, b.allowed);
       if (b.mass < 1e-15) continue; // contributes nothing measurable
       const o = j * K1;
-      if (lambda > 0) {
-        gb.fill(0);
-        gg.fill(0);
-        const gm = new Float64Array(G);
-        for (let h = 0; h < H; h++) {
-          const w = wts[j * H + h]! * b.mass;
-          const g = this.hyp.badIndex[h]!;
-          gm[g] = gm[g]! + w;
-          if (w < 1e-18) continue;
-          this.hyp.bad[h]!.addPredictive(b.badF, b.badS, r, w, gb, g * K1);
-          this.hyp.good[h]!.addPredictive(b.goodF, b.goodS, r, w, gg, g * K1);
-        }
-        for (let g = 0; g < G; g++) {
-          h0 -= lambda * xlogx(gm[g]!, b.allowed);
-          for (let k = 0; k < K1; k++) {
-            Lb[o + k] = Lb[o + k]! + gb[g * K1 + k]!;
-            Lg[o + k] = Lg[o + k]! + gg[g * K1 + k]!;
-            Eb[o + k] = Eb[o + k]! + lambda * xlogx(gb[g * K1 + k]!, b.allowed);
-            Eg[o + k] = Eg[o + k]! + lambda * xlogx(gg[g * K1 + k]!, b.allowed);
-          }
-        }
-      } else {
-        for (let h = 0; h < H; h++) {
-          const w = wts[j * H + h]! * b.mass;
-          if (w < 1e-18) continue;
-          this.hyp.bad[h]!.addPredictive(b.badF, b.badS, r, w, Lb, o);
-          this.hyp.good[h]!.addPredictive(b.goodF, b.goodS, r, w, Lg, o);
-        }
+      for (let h = 0; h < H; h++) {
+        const w = wts[j * H + h]! * b.mass;
+        if (w < 1e-18) continue;
+        this.hyp.bad[h]!.addPredictive(b.badF, b.badS, r, w, Lb, o);
+        this.hyp.good[h]!.addPredictive(b.goodF, b.goodS, r, w, Lg, o);
       }
       for (let k = 0; k < K1; k++) {
-        Eb[o + k] = Eb[o + k]! + (1 - lambda) * xlogx(Lb[o + k]!, b.allowed);
-        Eg[o + k] = Eg[o + k]! + (1 - lambda) * xlogx(Lg[o + k]!, b.allowed);
+        Eb[o + k] = xlogx(Lb[o + k]!, b.allowed);
+        Eg[o + k] = xlogx(Lg[o + k]!, b.allowed);
       }
     }
     // preB[j] = sum over blocks < j of Lb, Eb; sufG[j] = sum over blocks > j of Lg, Eg.
@@ -684,10 +586,9 @@ export class CulpritPosterior {
     const parts: { w: number; c: RateComponent; f: number; s: number }[] = [];
     let total = 0;
     blocks.forEach((b, j) => {
-      const mass = this.fullMass[j]!;
-      if (mass <= 1e-6) return;
+      if (b.mass <= 1e-6) return;
       for (let h = 0; h < H; h++) {
-        const w = mass * this.fullWeights[j * H + h]!;
+        const w = b.mass * this.hypWeights[j * H + h]!;
         if (w <= 1e-9) continue;
         parts.push({ w, c: this.hyp.bad[h]!, f: b.badF, s: b.badS });
         total += w;

@@ -1,17 +1,18 @@
 import { CrossBackend } from './cross.ts';
+import { BuilderVmBackend } from './builder-vm.ts';
 import type { KernelBackend } from './backend.ts';
 import { buildPrepared, prepareBuild } from './prepare.ts';
 import { SshBackend, type SshBuilderOptions } from './ssh-builder.ts';
-import { BuildError, type BuildOptions, type BuildSpec, type BuiltKernel } from './types.ts';
+import type { BuildOptions, BuildSpec, BuiltKernel } from './types.ts';
 
 export interface KernelBuilder {
   build(spec: BuildSpec, opts: BuildOptions): Promise<BuiltKernel>;
 }
 
 /**
- * The backend a spec names. A `vm` builder is the SSH builder pointed at a
- * builder VM: whoever boots that VM (from the image the spec names) passes its
- * SSH endpoint here.
+ * The backend a spec names. A `vm` builder is the SSH builder pointed at a builder
+ * VM: a running one whose SSH endpoint is passed here, or else one booted from the
+ * spec's image when a kernel is not cached (build/builder-vm.ts).
  */
 export function backendFor(builder: BuildSpec['builder'], vmEndpoint?: SshBuilderOptions): KernelBackend {
   switch (builder.type) {
@@ -20,13 +21,8 @@ export function backendFor(builder: BuildSpec['builder'], vmEndpoint?: SshBuilde
     case 'ssh':
       return new SshBackend({ host: builder.host, port: builder.port, user: builder.user, key: builder.key });
     case 'vm':
-      if (!vmEndpoint) {
-        throw new BuildError(
-          'builder',
-          `builder "vm" (image ${builder.image}) needs a running builder VM: boot it and pass its SSH endpoint (host, port, user, key)`,
-        );
-      }
-      return new SshBackend(vmEndpoint, `vm:${builder.image}`);
+      // An already running builder VM, or one booted from the image on a cache miss.
+      return vmEndpoint ? new SshBackend(vmEndpoint, `vm:${builder.image}`) : new BuilderVmBackend({ image: builder.image });
   }
 }
 

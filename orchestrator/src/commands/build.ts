@@ -1,13 +1,12 @@
 /** `obsdlab build PLAYBOOK [--variant NAME] [--jobs N]`: check every patch, then build each distinct kernel once. */
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { planOrReport } from './load-plan.ts';
 import { backendFor } from '../build/builder.ts';
 import { buildPrepared, prepareBuild } from '../build/prepare.ts';
 import { BuildError, type BuildSpec, type BuiltKernel } from '../build/types.ts';
 import type { PreparedBuild } from '../build/backend.ts';
-import { planFromFile } from '../playbook/load.ts';
 import type { KernelSpec, Plan } from '../playbook/plan-types.ts';
-import { formatProblem, PlaybookError } from '../playbook/problems.ts';
 
 /** The kernels a plan builds, optionally only those the runs of one variant use. */
 export function kernelsToBuild(plan: Plan, variant?: string): BuildSpec[] {
@@ -98,15 +97,8 @@ export function register(program: Command): void {
       return n;
     }, 2)
     .action(async (file: string, o: { variant?: string; jobs: number }) => {
-      let plan: Plan;
-      try {
-        plan = planFromFile(file);
-      } catch (err) {
-        if (!(err instanceof PlaybookError)) throw err;
-        process.stderr.write(`${err.problems.map(formatProblem).join('\n')}\n`);
-        process.exitCode = 1;
-        return;
-      }
+      let plan = planOrReport(file, 1);
+      if (!plan) return;
       const specs = kernelsToBuild(plan, o.variant);
       if (specs.length === 0) {
         process.stdout.write(`${file}: no kernels to build (all prebuilt)\n`);

@@ -1,8 +1,7 @@
 /** `obsdlab plan FILE [--json]`: the expanded plan as a table, or the Plan object as JSON. */
 import type { Command } from 'commander';
-import { planFromFile } from '../playbook/load.ts';
+import { planOrReport } from './load-plan.ts';
 import type { Plan } from '../playbook/plan-types.ts';
-import { formatProblem, PlaybookError } from '../playbook/problems.ts';
 import { renderPlan } from '../playbook/render.ts';
 
 export function planText(plan: Plan, json: boolean): string {
@@ -16,15 +15,8 @@ export function register(program: Command): void {
     .argument('<file>', 'playbook YAML file')
     .option('--json', 'print the whole plan as JSON (top-level "runs")')
     .action((file: string, opts: { json?: boolean }) => {
-      let plan: Plan;
-      try {
-        plan = planFromFile(file);
-      } catch (err) {
-        if (!(err instanceof PlaybookError)) throw err;
-        process.stderr.write(`${err.problems.map(formatProblem).join('\n')}\n`);
-        process.exitCode = 1;
-        return;
-      }
+      let plan = planOrReport(file, 1);
+      if (!plan) return;
       process.stdout.write(planText(plan, opts.json ?? false));
     });
 }

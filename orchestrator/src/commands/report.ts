@@ -76,11 +76,11 @@ export function mergeSessions(loaded: Loaded[]): SessionReport {
   return buildReport({
     session: {
       playbook: first.session.playbook,
-      playbookFile: first.session.reportDir,
+      playbookFile: first.session.playbookFile,
       startedAt: loaded.map((l) => l.session.startedAt).sort()[0]!,
       finishedAt: loaded.map((l) => l.session.finishedAt ?? '').sort().at(-1) || null,
       status: loaded.every((l) => l.session.status === 'complete') ? 'complete' : loaded.map((l) => l.session.status).join('+'),
-      host: first.session.reportDir,
+      host: [...new Set(loaded.map((l) => l.session.host))].join(', '),
     },
     runs,
     expectedOutcome: (r) => expected.get(r.runId) ?? 'pass',

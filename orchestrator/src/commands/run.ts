@@ -1,9 +1,8 @@
 /** `obsdlab run PLAYBOOK`: execute every run of a playbook and write the report. */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { planFromFile } from '../playbook/load.ts';
+import { planOrReport } from './load-plan.ts';
 import { selectCell } from '../playbook/expand.ts';
-import { formatProblem, PlaybookError } from '../playbook/problems.ts';
 import { hostBudget, parseBudget } from '../run/budget.ts';
 import { runSession } from '../run/session.ts';
 import { prepareRunDeps } from '../run/bindings.ts';
@@ -36,15 +35,8 @@ export function register(program: Command): void {
     .option('--cell <selector>', 'run only the matrix cell(s) matching, e.g. variant=proxy,btrace=on')
     .option('--jobs <n>', 'parallel make jobs for kernel builds', String)
     .action(async (file: string, o: { budget?: string; reports?: string; store?: string; reporter: string; shard?: string; cell?: string; jobs?: string }) => {
-      let plan;
-      try {
-        plan = planFromFile(file);
-      } catch (err) {
-        if (!(err instanceof PlaybookError)) throw err;
-        process.stderr.write(`${err.problems.map(formatProblem).join('\n')}\n`);
-        process.exitCode = 2;
-        return;
-      }
+      let plan = planOrReport(file, 2);
+      if (!plan) return;
       if (o.cell) plan = { ...plan, runs: selectCell(plan, o.cell) };
       const ac = new AbortController();
       let interrupts = 0;

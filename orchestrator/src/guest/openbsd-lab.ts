@@ -22,6 +22,7 @@ import {
 } from '../console/openbsd.ts';
 import { ConsoleTimeoutError, type ConsoleChannel } from '../console/types.ts';
 import { runDdbScript } from '../ddb/driver.ts';
+import { enterDdb } from '../ddb/enter.ts';
 import type { PlannedVm } from '../playbook/plan-types.ts';
 import {
   BootFailure,
@@ -331,14 +332,7 @@ export class OpenBsdLabAdapter implements GuestAdapter {
   }
 
   async breakIn(ctx: GuestContext, timeoutMs: number): Promise<boolean> {
-    await ctx.console.sendBreak();
-    try {
-      await ctx.console.expect(DDB_PROMPT, { timeoutMs, signal: ctx.signal });
-      return true;
-    } catch (e) {
-      if (e instanceof ConsoleTimeoutError) return false;
-      throw e;
-    }
+    return (await enterDdb(ctx.console, { via: 'break', timeoutMs, signal: ctx.signal })).entered;
   }
 
   /** `halt`: the agent syncs and the kernel prints "The operating system has halted." (best effort). */

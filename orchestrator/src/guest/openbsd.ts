@@ -10,8 +10,9 @@ import { BootFailure, GuestCommandError } from './adapter.ts';
 import { join } from 'node:path';
 import { ReconnectingShell, sshConnect } from '../ssh/client.ts';
 import { runDdbScript } from '../ddb/driver.ts';
+import { enterDdb } from '../ddb/enter.ts';
 import { ConsoleTimeoutError } from '../console/types.ts';
-import { BOOT_PROMPT, DDB_PROMPT, KERNEL_BANNER, LOGIN_PROMPT, OPENBSD_CRASH_PATTERNS, PANIC } from '../console/openbsd.ts';
+import { BOOT_PROMPT, KERNEL_BANNER, LOGIN_PROMPT, OPENBSD_CRASH_PATTERNS, PANIC } from '../console/openbsd.ts';
 import { btraceProfileCommand, parseKstackMap } from '../load/btrace.ts';
 import { parseNetstatM, parseNetstatS } from '../load/netstat.ts';
 import {
@@ -204,14 +205,7 @@ export class OpenBsdAdapter implements GuestAdapter {
 
   /** With ddb.console=1 a serial BREAK enters ddb; true when a ddb prompt answers. */
   async breakIn(ctx: GuestContext, timeoutMs: number): Promise<boolean> {
-    await ctx.console.sendBreak();
-    try {
-      await ctx.console.expect(DDB_PROMPT, { timeoutMs, signal: ctx.signal });
-      return true;
-    } catch (e) {
-      if (e instanceof ConsoleTimeoutError) return false;
-      throw e;
-    }
+    return (await enterDdb(ctx.console, { via: 'break', timeoutMs, signal: ctx.signal })).entered;
   }
 
   async shutdown(ctx: GuestContext): Promise<void> {

@@ -1,16 +1,8 @@
 /** Execution order of runs: interleaved, blocked, or a seeded random permutation. */
 
-/** mulberry32: a small 32-bit PRNG; the same seed always gives the same sequence. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../util/random.ts';
+
+export { seededRandom };
 
 /** Fisher–Yates shuffle driven by the seeded PRNG; returns a new array. */
 export function seededShuffle<T>(items: readonly T[], seed: number): T[] {

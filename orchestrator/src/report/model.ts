@@ -89,6 +89,8 @@ export interface SessionReport {
   unexpected: number;
   /** Attempts that ended as infrastructure errors and were run again. */
   retried: number;
+  /** Adaptive repetition: the stopping rule and where it ended. */
+  adaptive?: { rule: string; decided: boolean; stop: boolean; verdict: string; pairs: number; statement: string };
 }
 
 export interface ReportInput {
@@ -101,6 +103,8 @@ export interface ReportInput {
   crashes: CrashRecord[];
   groups: SignatureGroup[];
   confidence: number;
+  /** The adaptive repetition's rule and final decision, when the playbook asked for one. */
+  adaptive?: SessionReport['adaptive'];
 }
 
 /** Counters worth a line in the report: what mbuf refcounting diffs and fragment handling move. */
@@ -260,6 +264,7 @@ export function buildReport(input: ReportInput): SessionReport {
     crashGroups,
     unexpected: runSummaries.filter((r) => !r.expected).length,
     retried: allSummaries.filter((r) => r.superseded).length,
+    ...(input.adaptive ? { adaptive: input.adaptive } : {}),
   };
 }
 

@@ -14,6 +14,13 @@ export function renderText(r: SessionReport): string {
   if (r.retried) L.push(`${r.retried} attempt(s) retried after infrastructure errors`);
   L.push('');
 
+  if (r.adaptive) {
+    L.push('Adaptive repetition');
+    L.push(...wrap(`rule: ${r.adaptive.rule}; sequential test on interleaved pairs (an e-value against "no difference", valid at every look).`, 76, '  '));
+    L.push(...wrap(`${r.adaptive.decided ? 'decided' : 'stopped undecided'} after ${r.adaptive.pairs} pairs: ${r.adaptive.statement}`, 76, '  '));
+    L.push('');
+  }
+
   L.push('Outcomes per variant (rates with exact 95% confidence intervals)');
   L.push(
     ...table([
@@ -59,39 +66,14 @@ export function renderText(r: SessionReport): string {
   }
 
   if (r.measurements.length) {
-    const variants = [...new Set(r.measurements.flatMap((m) => m.perVariant.map((v) => v.variant)))];
     L.push('Other measurements (median per variant)');
-    L.push(
-      ...table([
-        ['measurement', ...variants],
-        ...r.measurements.map((m) => [
-          m.measurement,
-          ...variants.map((v) => {
-            const x = m.perVariant.find((p) => p.variant === v);
-            return x ? value(x.median, m.unit) : '-';
-          }),
-        ]),
-      ]),
-    );
+    L.push(...perVariantTable(['measurement'], r.measurements.map((m) => ({ keys: [m.measurement], perVariant: m.perVariant, show: (x) => value(x, m.unit) }))));
     L.push('');
   }
 
   if (r.counters.length) {
-    const variants = [...new Set(r.counters.flatMap((c) => c.perVariant.map((v) => v.variant)))];
     L.push('Counters over the load (after - before, median per variant)');
-    L.push(
-      ...table([
-        ['vm', 'counter', ...variants],
-        ...r.counters.map((c) => [
-          c.vm,
-          c.counter,
-          ...variants.map((v) => {
-            const x = c.perVariant.find((p) => p.variant === v);
-            return x ? String(x.median) : '-';
-          }),
-        ]),
-      ]),
-    );
+    L.push(...perVariantTable(['vm', 'counter'], r.counters.map((c) => ({ keys: [c.vm, c.counter], perVariant: c.perVariant, show: String }))));
     L.push('');
   }
 
@@ -131,4 +113,22 @@ export function renderText(r: SessionReport): string {
   L.push('');
   L.push('(!) marks an outcome the playbook did not expect.');
   return L.join('\n') + '\n';
+}
+
+/** A table with one row per item and one column per variant (in order of first appearance). */
+function perVariantTable(
+  head: string[],
+  rows: { keys: string[]; perVariant: { variant: string; median: number }[]; show: (x: number) => string }[],
+): string[] {
+  const variants = [...new Set(rows.flatMap((row) => row.perVariant.map((v) => v.variant)))];
+  return table([
+    [...head, ...variants],
+    ...rows.map((row) => [
+      ...row.keys,
+      ...variants.map((v) => {
+        const x = row.perVariant.find((p) => p.variant === v);
+        return x ? row.show(x.median) : '-';
+      }),
+    ]),
+  ]);
 }

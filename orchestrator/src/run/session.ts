@@ -15,6 +15,7 @@ import { writeReports, type Reporter } from '../report/write.ts';
 import type { Outcome } from './outcome.ts';
 import { BudgetGate } from './scheduler.ts';
 import { RETRY_MARK } from './retry.ts';
+import { decide, nextPair, observations } from './adaptive.ts';
 import type { Budget } from './budget.ts';
 import { executeRun, errorText, type RunResult } from './execute.ts';
 import type { RunDeps } from './deps.ts';
@@ -79,6 +80,42 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
 
   let deps: RunDeps | undefined;
   const gate = new BudgetGate(opts.budget);
+  let ticket = 0;
+  const runTasks = (batch: PlannedRun[]) =>
+    batch.map((run) => {
+      const myTicket = ticket++;
+      return {
+        title: `${String(run.seq).padStart(3)} ${run.id}`,
+        task: async (_c: unknown, t: { output: string; title: string; skip: (m?: string) => void }) => {
+          t.output = 'waiting for a slot';
+          const release = await gate.acquire(myTicket, run.resources);
+          try {
+            if (opts.signal.aborted) return t.skip('interrupted');
+            const result = await runWithRetries(
+              run,
+              opts.retries ?? 1,
+              { deps: deps!, store, sessionId, reportDir, shortBase, signal: opts.signal },
+              (l) => (t.output = l),
+            );
+            const exp = expectedOutcome(run);
+            t.title = `${String(run.seq).padStart(3)} ${run.id}: ${result.outcome}${result.outcome === exp ? '' : ' (unexpected)'}${
+              result.reason && result.outcome !== 'pass' ? ` - ${result.reason.split('\n')[0]!.slice(0, 70)}` : ''
+            }`;
+          } finally {
+            release();
+          }
+        },
+      };
+    });
+  const listrOptions = {
+    exitOnError: true,
+    // Interrupts are ours to handle (tear down VMs, keep results); listr2's own handler exits at once.
+    registerSignalListeners: false,
+    renderer: opts.renderer ?? 'default',
+    fallbackRenderer: 'simple',
+    fallbackRendererCondition: !process.stdout.isTTY || !!process.env.CI,
+    rendererOptions: { collapseSubtasks: false },
+  } as const;
   const tasks = new Listr(
     [
       {
@@ -90,38 +127,10 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       },
       {
         title: `Runs (${runs.length}, order: ${plan.order.mode})`,
-        task: (_ctx, task) =>
-          task.newListr(
-            runs.map((run, i) => ({
-              title: `${String(run.seq).padStart(3)} ${run.id}`,
-              task: async (_c: unknown, t: { output: string; title: string; skip: (m?: string) => void }) => {
-                t.output = 'waiting for a slot';
-                const release = await gate.acquire(i, run.resources);
-                try {
-                  if (opts.signal.aborted) return t.skip('interrupted');
-                  const result = await runWithRetries(run, opts.retries ?? 1, deps!, store, sessionId, reportDir, shortBase, opts.signal, (l) => (t.output = l));
-                  const exp = expectedOutcome(run);
-                  t.title = `${String(run.seq).padStart(3)} ${run.id}: ${result.outcome}${result.outcome === exp ? '' : ' (unexpected)'}${
-                    result.reason && result.outcome !== 'pass' ? ` - ${result.reason.split('\n')[0]!.slice(0, 70)}` : ''
-                  }`;
-                } finally {
-                  release();
-                }
-              },
-            })),
-            { concurrent: true, exitOnError: false },
-          ),
+        task: (_ctx, task) => task.newListr(runTasks(runs), { concurrent: true, exitOnError: false }),
       },
     ],
-    {
-      exitOnError: true,
-      // Interrupts are ours to handle (tear down VMs, keep results); listr2's own handler exits at once.
-      registerSignalListeners: false,
-      renderer: opts.renderer ?? 'default',
-      fallbackRenderer: 'simple',
-      fallbackRendererCondition: !process.stdout.isTTY || !!process.env.CI,
-      rendererOptions: { collapseSubtasks: false },
-    },
+    listrOptions,
   );
 
   let status: 'complete' | 'interrupted' | 'failed' = 'complete';
@@ -131,6 +140,21 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   } catch (err) {
     prepareError = err;
   }
+  let adaptive: SessionReport['adaptive'];
+  if (plan.adaptive && !prepareError && !opts.signal.aborted) {
+    const rule = plan.adaptive;
+    const all = [...runs];
+    for (;;) {
+      const decision = decide(rule, observations(rule, store.runs(sessionId), store.measurements(sessionId)));
+      adaptive = { rule: `${rule.metric}${rule.measurement ? ` of ${rule.measurement}` : ''}: ${rule.compare[0]} vs ${rule.compare[1]}, at most ${rule.maxRuns} runs each, ${Math.round(rule.confidence * 100)}% confidence`, ...decision };
+      if (decision.stop || opts.signal.aborted) break;
+      const pair = nextPair(rule, all, Math.max(...all.map((r) => r.seq)) + 1);
+      all.push(...pair);
+      for (const r of pair) expectedByRunId.set(r.id, expectedOutcome(r));
+      await new Listr([{ title: `Adaptive repetition (${decision.statement})`, task: (_c, t) => t.newListr(runTasks(pair), { concurrent: true, exitOnError: false }) }], listrOptions).run();
+    }
+    writeFileSync(join(reportDir, 'plan.json'), JSON.stringify({ ...plan, runs: all }, null, 2) + '\n');
+  }
   if (opts.signal.aborted) status = 'interrupted';
   else if (prepareError) status = 'failed';
   store.finishSession(sessionId, status);
@@ -138,7 +162,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
 
   const session = store.sessions().find((s) => s.id === sessionId)!;
   const report = buildReport({
-    session: { ...session, playbookFile: plan.playbook.file, host: hostname() },
+    session,
     runs: store.runs(sessionId),
     expectedOutcome: (r) => expectedByRunId.get(r.runId) ?? 'pass',
     measurements: store.measurements(sessionId),
@@ -146,6 +170,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     crashes: store.crashes(sessionId),
     groups: store.signatureGroups(sessionId),
     confidence: 0.95,
+    ...(adaptive ? { adaptive } : {}),
   });
   if (prepareError) writeFileSync(join(reportDir, 'prepare-error.txt'), errorText(prepareError) + '\n');
   const files = writeReports(report, reportDir, opts.reporters);
@@ -156,54 +181,44 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
 }
 
 
+/** What every attempt of every run of a session shares. */
+interface AttemptContext {
+  deps: RunDeps;
+  store: ResultStore;
+  sessionId: number;
+  reportDir: string;
+  shortBase: string;
+  signal: AbortSignal;
+}
+
 /**
  * One planned run, retried when it ended as an infrastructure error (a QEMU crash, a
  * host hiccup): such an outcome says nothing about the kernel, so a fresh attempt is
  * the honest thing to record. Every attempt keeps its own directory and store row.
  */
-async function runWithRetries(
-  run: PlannedRun,
-  retries: number,
-  deps: RunDeps,
-  store: ResultStore,
-  sessionId: number,
-  reportDir: string,
-  shortBase: string,
-  signal: AbortSignal,
-  progress: (line: string) => void,
-): Promise<RunResult> {
-  let result = await runOne(run, run.id, deps, store, sessionId, reportDir, shortBase, signal, progress);
-  for (let attempt = 1; attempt <= retries && result.outcome === 'infra-error' && !signal.aborted; attempt++) {
+async function runWithRetries(run: PlannedRun, retries: number, ac: AttemptContext, progress: (line: string) => void): Promise<RunResult> {
+  let result = await runAttempt(run, run.id, ac, progress);
+  for (let attempt = 1; attempt <= retries && result.outcome === 'infra-error' && !ac.signal.aborted; attempt++) {
     progress(`infra error, retrying (${attempt}/${retries}): ${(result.reason ?? '').split('\n')[0]}`);
-    result = await runOne(run, `${run.id}${RETRY_MARK}${attempt}`, deps, store, sessionId, reportDir, shortBase, signal, progress);
+    result = await runAttempt(run, `${run.id}${RETRY_MARK}${attempt}`, ac, progress);
   }
   return result;
 }
 
-async function runOne(
-  run: PlannedRun,
-  attemptId: string,
-  deps: RunDeps,
-  store: ResultStore,
-  sessionId: number,
-  reportDir: string,
-  shortBase: string,
-  signal: AbortSignal,
-  progress: (line: string) => void,
-): Promise<RunResult> {
+async function runAttempt(run: PlannedRun, attemptId: string, ac: AttemptContext, progress: (line: string) => void): Promise<RunResult> {
   const dirName = `${String(run.seq).padStart(3, '0')}-${attemptId.replace(/[^A-Za-z0-9=.,#_~-]/g, '_')}`;
-  const dir = join(reportDir, 'runs', dirName);
+  const dir = join(ac.reportDir, 'runs', dirName);
   mkdirSync(dir, { recursive: true });
-  const shortDir = join(shortBase, dirName.replace(/^(\d+).*?(~retry\d+)?$/, '$1$2'));
+  const shortDir = join(ac.shortBase, dirName.replace(/^(\d+).*?(~retry\d+)?$/, '$1$2'));
   symlinkSync(dir, shortDir);
-  const runPk = store.startRun(sessionId, { ...run, id: attemptId }, dir);
+  const runPk = ac.store.startRun(ac.sessionId, { ...run, id: attemptId }, dir);
   try {
-    const result = await executeRun(deps, { run, dir, workDir: shortDir, store, runPk, signal, progress });
-    store.finishRun(runPk, result);
+    const result = await executeRun(ac.deps, { run, dir, workDir: shortDir, store: ac.store, runPk, signal: ac.signal, progress });
+    ac.store.finishRun(runPk, result);
     return result;
   } catch (err) {
     const result: RunResult = { outcome: 'infra-error', reason: errorText(err), durationMs: 0, accel: '-', kernels: {} };
-    store.finishRun(runPk, result);
+    ac.store.finishRun(runPk, result);
     return result;
   } finally {
     rmSync(shortDir, { force: true });

@@ -278,10 +278,21 @@ export class ResultStore {
     }));
   }
 
-  sessions(): { id: number; playbook: string; startedAt: string; finishedAt: string | null; status: string; reportDir: string }[] {
+  sessions(): {
+    id: number;
+    playbook: string;
+    playbookFile: string;
+    host: string;
+    startedAt: string;
+    finishedAt: string | null;
+    status: string;
+    reportDir: string;
+  }[] {
     return (this.db.prepare(`SELECT * FROM sessions ORDER BY id`).all() as Row[]).map((row) => ({
       id: row.id as number,
       playbook: row.playbook as string,
+      playbookFile: row.playbook_file as string,
+      host: row.host as string,
       startedAt: row.started_at as string,
       finishedAt: (row.finished_at as string | null) ?? null,
       status: row.status as string,

@@ -1,16 +1,8 @@
 /** Seeded console noise for the parser's robustness tests and its benchmark. */
 
-/** Small, fast, seeded PRNG (mulberry32): same seed, same sequence. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as mulberry32 } from '../../src/util/random.ts';
+
+export { mulberry32 };
 
 /**
  * About `size` characters of console-like text: lines of real transcripts (shuffled and
