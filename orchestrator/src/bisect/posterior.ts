@@ -18,7 +18,7 @@ export type RatePrior =
   | { kind: 'beta'; a: number; b: number }
   | { kind: 'fixed'; p: number }
   /** `points` rates evenly spaced in log p from lo to hi, equal prior weight each (marginalised exactly). */
-  | { kind: 'log-grid'; lo: number; hi: number; points: number; tilt?: number }
+  | { kind: 'log-grid'; lo: number; hi: number; points: number }
   /**
    * Good side only: the look-alike rate is a multiple of the bad commits' rate, ε = ratio·p, with
    * these prior weights (a ratio 0 = no look-alikes). Needs a fixed or grid prior on the bad side.
@@ -33,17 +33,16 @@ export interface BisectModel {
 }
 
 /**
- * The default flaky model. p is uniform in log p between 1/64 and 1 (24 grid points): no
- * failure rate is favoured over another ten times rarer or more frequent, and rates below
- * 1/64 (which a reproduce budget of 100 runs would rarely see) get no mass, so clean runs
- * keep their weight. A Beta prior with mass near 0 instead makes every clean run weak
- * evidence and costs runs. Look-alikes scale with p: a good commit shows the target at
- * ε = r·p with r = 0 (half the prior), 1/100, 1/30 or 1/10, so a failure is equally strong
- * evidence whatever p is, and a few look-alikes are absorbed instead of trusted.
+ * The default flaky model. p is uniform in log p between 1/64 and 1 (16 grid points, each
+ * 1.32× the last), marginalised exactly: no rate is favoured over one ten times rarer, and
+ * rates below 1/64 (which a reproduce budget of 100 runs would rarely see) get no mass, so
+ * clean runs keep their weight. Look-alikes scale with p: a good commit shows the target at
+ * ε = r·p with r = 0 (prior 0.7), 1/30 or 1/10 (0.15 each), so a failure is equally strong evidence
+ * whatever p is, and a few look-alikes are absorbed instead of trusted.
  */
 export const FLAKY_MODEL: BisectModel = {
-  bad: { kind: 'log-grid', lo: 1 / 64, hi: 1, points: 24 },
-  good: { kind: 'relative', ratios: [0, 0.01, 1 / 30, 0.1], weights: [0.5, 1 / 6, 1 / 6, 1 / 6] },
+  bad: { kind: 'log-grid', lo: 1 / 64, hi: 1, points: 16 },
+  good: { kind: 'relative', ratios: [0, 1 / 30, 1 / 10], weights: [0.7, 0.15, 0.15] },
 };
 /** A bug that always reproduces, and never on a good commit: classic bisection. */
 export const DETERMINISTIC_MODEL: BisectModel = { bad: { kind: 'fixed', p: 1 }, good: { kind: 'fixed', p: 0 } };
@@ -170,7 +169,17 @@ interface Hypotheses {
   bad: RateComponent[];
   good: RateComponent[];
   logPrior: Float64Array;
+  /**
+   * When every rate is a known value (grid or fixed), ln P(data) is linear in the counts:
+   * lnPrior + badF·lnP + badS·ln(1−p) + goodF·lnε + goodS·ln(1−ε), with ln 0 as LOG_ZERO.
+   */
+  linear?: { badLnP: Float64Array; badLn1P: Float64Array; goodLnP: Float64Array; goodLn1P: Float64Array };
 }
+
+/** ln 0, finite so that 0·ln 0 = 0; anything below LOG_IMPOSSIBLE has zero probability. */
+const LOG_ZERO = -1e300;
+const LOG_IMPOSSIBLE = -1e250;
+const safeLog = (x: number) => (x > 0 ? Math.log(x) : LOG_ZERO);
 
 function rateValues(r: RatePrior, side: string): { comps: RateComponent[]; logw: number[] } {
   switch (r.kind) {
@@ -189,10 +198,7 @@ function rateValues(r: RatePrior, side: string): { comps: RateComponent[]; logw:
         const t = r.points === 1 ? 1 : i / (r.points - 1);
         comps.push(new RateComponent(Math.exp(Math.log(r.lo) + t * (Math.log(r.hi) - Math.log(r.lo)))));
       }
-      const tilt = r.tilt ?? 0;
-      const raw = comps.map((c) => tilt * Math.log(c.p!));
-      const z = Math.log(raw.reduce((acc, v) => acc + Math.exp(v), 0));
-      return { comps, logw: raw.map((v) => v - z) };
+      return { comps, logw: comps.map(() => -Math.log(r.points)) };
     }
     case 'relative':
       throw new RangeError(`bisect model: a relative rate is only allowed for good commits`);
@@ -230,6 +236,14 @@ function buildHypotheses(m: BisectModel): Hypotheses {
     );
   }
   out.logPrior = Float64Array.from(logPrior);
+  if (out.bad.every((c) => c.p !== undefined) && out.good.every((c) => c.p !== undefined)) {
+    out.linear = {
+      badLnP: Float64Array.from(out.bad, (c) => safeLog(c.p!)),
+      badLn1P: Float64Array.from(out.bad, (c) => safeLog(1 - c.p!)),
+      goodLnP: Float64Array.from(out.good, (c) => safeLog(c.p!)),
+      goodLn1P: Float64Array.from(out.good, (c) => safeLog(1 - c.p!)),
+    };
+  }
   return out;
 }
 
@@ -393,13 +407,24 @@ export class CulpritPosterior {
       let mx = -Infinity;
       const o = (j - 1) * H;
       if (allowed > 0) {
-        for (let h = 0; h < H; h++) {
-          const v = this.hyp.logPrior[h]! + this.hyp.bad[h]!.ll(badF, badS) + this.hyp.good[h]!.ll(goodF, goodS);
-          lh[o + h] = v;
-          if (v > mx) mx = v;
+        const lin = this.hyp.linear;
+        const lp = this.hyp.logPrior;
+        if (lin) {
+          const { badLnP, badLn1P, goodLnP, goodLn1P } = lin;
+          for (let h = 0; h < H; h++) {
+            const v = lp[h]! + badF * badLnP[h]! + badS * badLn1P[h]! + goodF * goodLnP[h]! + goodS * goodLn1P[h]!;
+            lh[o + h] = v;
+            if (v > mx) mx = v;
+          }
+        } else {
+          for (let h = 0; h < H; h++) {
+            const v = lp[h]! + this.hyp.bad[h]!.ll(badF, badS) + this.hyp.good[h]!.ll(goodF, goodS);
+            lh[o + h] = v;
+            if (v > mx) mx = v;
+          }
         }
       }
-      top[j - 1] = allowed > 0 ? mx + Math.log(allowed) : -Infinity;
+      top[j - 1] = allowed > 0 && mx > LOG_IMPOSSIBLE ? mx + Math.log(allowed) : -Infinity;
       blocks.push({ lo, hi, allowed, mass: 0, badF, badS, goodF, goodS });
     }
     let max = -Infinity;
@@ -407,8 +432,8 @@ export class CulpritPosterior {
     if (max === -Infinity) {
       throw new Error('bisect: the evidence contradicts the model (every culprit has zero likelihood): a clean run of a bad commit under a deterministic model, or a target failure on a good commit under a strict model');
     }
-    // Blocks e^-50 below the best one carry no measurable mass: skip their exponentials.
-    const cut = max - 50 - Math.log(H);
+    // Blocks e^-40 below the best one carry no measurable mass: skip their exponentials.
+    const cut = max - 40 - Math.log(H);
     const weights = new Float64Array(K * H);
     let sum = 0;
     for (let j = 0; j < K; j++) {
@@ -418,7 +443,9 @@ export class CulpritPosterior {
       const mx = top[j]! - Math.log(b.allowed);
       let z = 0;
       for (let h = 0; h < H; h++) {
-        const w = Math.exp(lh[o + h]! - mx);
+        const d = lh[o + h]! - mx;
+        if (d < -35) continue; // below 1e-15 of the block's best hypothesis
+        const w = Math.exp(d);
         weights[o + h] = w;
         z += w;
       }
@@ -507,17 +534,40 @@ export class CulpritPosterior {
     const sufEg = buf.subarray(7 * need, 8 * need);
     const H = this.hyp.logPrior.length;
     const wts = this.hypWeights;
+    // Known rates: the predictive does not depend on the counts, so tabulate it once.
+    let fixedPred: { bad: Float64Array; good: Float64Array } | undefined;
+    if (this.hyp.linear) {
+      const bad = new Float64Array(H * K1);
+      const good = new Float64Array(H * K1);
+      for (let h = 0; h < H; h++) {
+        this.hyp.bad[h]!.addPredictive(0, 0, r, 1, bad, h * K1);
+        this.hyp.good[h]!.addPredictive(0, 0, r, 1, good, h * K1);
+      }
+      fixedPred = { bad, good };
+    }
     let h0 = 0;
     for (let j = 0; j < K; j++) {
       const b = blocks[j]!;
       h0 -= xlogx(b.mass, b.allowed);
       if (b.mass < 1e-15) continue; // contributes nothing measurable
       const o = j * K1;
-      for (let h = 0; h < H; h++) {
-        const w = wts[j * H + h]! * b.mass;
-        if (w < 1e-18) continue;
-        this.hyp.bad[h]!.addPredictive(b.badF, b.badS, r, w, Lb, o);
-        this.hyp.good[h]!.addPredictive(b.goodF, b.goodS, r, w, Lg, o);
+      if (fixedPred) {
+        for (let h = 0; h < H; h++) {
+          const w = wts[j * H + h]! * b.mass;
+          if (w < 1e-18) continue;
+          const ob = h * K1;
+          for (let k = 0; k < K1; k++) {
+            Lb[o + k] = Lb[o + k]! + w * fixedPred.bad[ob + k]!;
+            Lg[o + k] = Lg[o + k]! + w * fixedPred.good[ob + k]!;
+          }
+        }
+      } else {
+        for (let h = 0; h < H; h++) {
+          const w = wts[j * H + h]! * b.mass;
+          if (w < 1e-18) continue;
+          this.hyp.bad[h]!.addPredictive(b.badF, b.badS, r, w, Lb, o);
+          this.hyp.good[h]!.addPredictive(b.goodF, b.goodS, r, w, Lg, o);
+        }
       }
       for (let k = 0; k < K1; k++) {
         Eb[o + k] = xlogx(Lb[o + k]!, b.allowed);

@@ -15,12 +15,6 @@ export interface BisectOptions {
   maxRuns: number;
   /** Give up when the known-bad end shows no target failure in this many kernel-verdict runs. */
   reproduceBudget: number;
-  /**
-   * Run the known-bad end until its first target failure before bisecting (the default). When
-   * false, the bisect starts at once: a target failure anywhere proves reproduction, and it stops
-   * with not-reproduced after reproduceBudget kernel-verdict runs without any.
-   */
-  reproduceFirst?: boolean;
   /** Runs of the known-good end before bisecting (0: trust it; any target failure there still stops). */
   verifyGoodRuns: number;
 }
@@ -113,11 +107,7 @@ export class BisectSession {
     const verdictRunsBad = bad.fail + bad.pass;
     if (good.fail > 0) return { kind: 'stop', reason: 'good-end-fails' };
     if (!this.posterior.isTestable(this.n)) return { kind: 'stop', reason: 'bad-end-untestable' };
-    if (this.opts.reproduceFirst === false) {
-      const tested = this.posterior.tested();
-      const verdictRuns = tested.reduce((acc, t) => acc + t.f + t.s, 0);
-      if (!tested.some((t) => t.f > 0) && verdictRuns >= this.opts.reproduceBudget) return { kind: 'stop', reason: 'not-reproduced' };
-    } else if (bad.fail === 0) {
+    if (bad.fail === 0) {
       if (verdictRunsBad >= this.opts.reproduceBudget) return { kind: 'stop', reason: 'not-reproduced' };
       if (this.runs >= this.opts.maxRuns) return { kind: 'stop', reason: 'budget' };
       return { kind: 'test', pos: this.n, runs: this.opts.batch, why: 'reproduce' };

@@ -39,7 +39,7 @@ export function prefixToNetmask(prefix: number): string {
 
 /**
  * hostname.if(5) in its long-documented forms: "inet [alias] addr netmask" and
- * "inet6 [alias] addr prefixlen" (e.g. "inet alias 10.0.1.13 255.255.255.255",
+ * "inet6 [alias] addr prefixlen" (e.g. "inet alias 192.0.2.13 255.255.255.255",
  * "inet6 alias fec0::1 64"); further IPv4 addresses are aliases; "up" last.
  */
 export function renderHostnameIf(nic: { addrs: string[]; mtu: number }): string {

@@ -89,7 +89,14 @@ export class ReconnectingShell implements GuestShell {
   }
 
   async start(command: string): Promise<BackgroundCommand> {
-    return (await this.live()).start(command);
+    try {
+      return await (await this.live()).start(command);
+    } catch (err) {
+      // start() fails with a lost connection only while opening its channel, before the
+      // command ran: starting it once more on a fresh connection runs it exactly once.
+      if (!(err instanceof SshConnectionLostError)) throw err;
+      return (await this.live()).start(command);
+    }
   }
 
   async put(localPath: string, remotePath: string): Promise<void> {

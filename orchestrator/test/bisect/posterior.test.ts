@@ -93,3 +93,36 @@ test('contradicting a strict model is an explicit error', () => {
   post.observe(3, 0, 1); // the bad end passes, which p = 1 forbids
   assert.throws(() => post.blocks(), /evidence contradicts the model/);
 });
+
+test('p on a log grid is marginalised exactly, by hand: grid {1/4, 1}, pass at #1, fail at #2', () => {
+  // Two grid points, 1/4 and 1, prior 1/2 each; no look-alikes.
+  // c=1: #1 and #2 bad, one pass and one failure: p(1-p) = 3/16 at 1/4, 0 at 1 -> mean 3/32.
+  // c=2: #1 good (a pass, probability 1), #2 bad with one failure: p -> mean (1/4 + 1)/2 = 5/8.
+  // P(c=1) = (3/32) / (3/32 + 20/32) = 3/23.
+  const post = new CulpritPosterior(2, { bad: { kind: 'log-grid', lo: 1 / 4, hi: 1, points: 2 }, good: { kind: 'fixed', p: 0 } });
+  post.observe(1, 0, 1);
+  post.observe(2, 1, 0);
+  near(post.culpritProbability(1), 3 / 23);
+  near(post.culpritProbability(2), 20 / 23);
+  // The rate given the data: c=2 (weight 20/23) has p = 1/4 with 1/5 and p = 1 with 4/5; c=1 has p = 1/4.
+  // Mean = 3/23 * 1/4 + 20/23 * (1/5 * 1/4 + 4/5 * 1) = (3/4 + 1 + 16) / 23 = 17.75/23.
+  near(post.failureRate().mean, 17.75 / 23);
+});
+
+test('look-alike rate tied to p, by hand: p = 1/2, ε = r·p with r in {0, 1/5} equally likely', () => {
+  // #1: one failure; #2: one pass; #3 (bad end) untested. ε is 0 or 0.1, shared by all good commits.
+  // c=1: #1 bad fails (1/2), #2 bad passes (1/2)                     -> 1/4
+  // c=2: #1 good fails (ε: 0 or 0.1 -> mean 0.05), #2 bad passes (1/2) -> 0.025
+  // c=3: #1 good fails, #2 good passes: ε(1-ε) = 0 or 0.09 -> mean 0.045
+  // total 0.32.
+  const post = new CulpritPosterior(3, { bad: { kind: 'fixed', p: 0.5 }, good: { kind: 'relative', ratios: [0, 0.2], weights: [1, 1] } });
+  post.observe(1, 1, 0);
+  post.observe(2, 0, 1);
+  near(post.culpritProbability(1), 0.25 / 0.32);
+  near(post.culpritProbability(2), 0.025 / 0.32);
+  near(post.culpritProbability(3), 0.045 / 0.32);
+});
+
+test('a relative look-alike rate needs known bad-commit rates', () => {
+  assert.throws(() => new CulpritPosterior(3, { bad: { kind: 'beta', a: 1, b: 1 }, good: { kind: 'relative', ratios: [0.1], weights: [1] } }), /relative look-alike rate needs a fixed or grid rate/);
+});

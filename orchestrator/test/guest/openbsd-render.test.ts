@@ -44,7 +44,7 @@ test('ifconfig(8) commands: mtu/up, then inet/inet6 address/prefix alias', () =>
 });
 
 test('hostname.if(5): "inet [alias] addr netmask", "inet6 alias addr prefixlen", then up', () => {
-  // hostname.if(5) DESCRIPTION example: "inet alias 10.0.1.13 255.255.255.255", "inet6 alias fec0::1 64"
+  // hostname.if(5) DESCRIPTION example form: "inet alias ADDR 255.255.255.255", "inet6 alias ADDR 64"
   assert.equal(
     renderHostnameIf({ addrs: ['198.51.100.1/24', '2001:db8:2::1/64', '198.51.100.9/32'], mtu: 9000 }),
     'mtu 9000\ninet 198.51.100.1 255.255.255.0\ninet6 alias 2001:db8:2::1 64\ninet alias 198.51.100.9 255.255.255.255\nup\n',
