@@ -5,13 +5,14 @@ import { betainc, lnBeta, lnGamma } from '../stats/special.ts';
  *
  * Positions 0..n: 0 is the known-good end, n the known-bad end; the culprit c is in 1..n
  * and commit x is bad iff x >= c. A bad commit shows the target failure in a run with an
- * unknown probability p ~ Beta(a, b); a good commit shows it with a small look-alike
- * probability ε ~ Beta(a0, b0) (or never, in the strict model). Both are integrated out
- * analytically (Beta–binomial), so nothing is plugged in as a point estimate.
+ * unknown probability p; a good commit shows it with a small look-alike probability ε (or
+ * never, in the strict model). The rates are integrated out, never plugged in: exactly over
+ * a grid of values (the default: p on a log grid, ε a multiple of p), or analytically for a
+ * Beta prior (Beta–binomial).
  *
  * Culprits between two consecutive tested positions share one likelihood, so the posterior
- * is kept per block (B[j-1], B[j]] of the tested boundaries: O(tested commits) per update,
- * independent of the history length.
+ * is kept per block (B[j-1], B[j]] of the tested boundaries and per rate hypothesis:
+ * O(tested commits × hypotheses) per update, independent of the history length.
  */
 
 export type RatePrior =

@@ -7,8 +7,16 @@ import type { LoadGenerator } from './types.ts';
 
 const GENERATORS: LoadGenerator[] = [iperf3Generator, pingGenerator, tcpbenchGenerator, udpbenchGenerator];
 
+/** Run by the executor itself through the guest adapter (btrace / dt(4) kernel profile), not by a shell. */
+export const PROFILE_GENERATOR = 'profile';
+
 export function generatorNames(): string[] {
   return GENERATORS.map((g) => g.name);
+}
+
+/** Every name a playbook's load phase may use. */
+export function playbookGeneratorNames(): string[] {
+  return [...generatorNames(), PROFILE_GENERATOR];
 }
 
 export function getGenerator(name: string): LoadGenerator {

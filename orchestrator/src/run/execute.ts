@@ -14,6 +14,7 @@ import type { ResultStore } from '../store/db.ts';
 import { classify, emptyEvents, type Classification, type RunEvents } from './classify.ts';
 import { KernelBuildFailed, type BootMedia, type RunDeps, type VmHandle } from './deps.ts';
 import { foldedStacks } from './profile.ts';
+import { PROFILE_GENERATOR } from '../load/registry.ts';
 
 export interface RunContext {
   run: PlannedRun;
@@ -85,7 +86,7 @@ export async function executeRun(deps: RunDeps, rc: RunContext): Promise<RunResu
     await bootAll(guests, run, events, elapsed, log);
     if (!activity.signal.aborted && events.bootFailures.length === 0 && events.crashes.length === 0) {
       rc.progress('configuring');
-      await guarded(events, elapsed, 'setup', () => configureAll(guests, run, activity.signal));
+      await guarded(events, elapsed, 'setup', () => configureAll(guests, activity.signal));
       await guarded(events, elapsed, 'setup', () => runSteps(guests, run.setup.filter((s) => s.atSec === undefined), store, runPk, dir, log, activity.signal));
       await snapshotCounters(guests, store, runPk, 'before', log);
       await runLoad(deps, rc, guests, events, elapsed, log, activity.signal);
@@ -193,7 +194,7 @@ async function bootAll(guests: Map<string, Guest>, run: PlannedRun, events: RunE
   );
 }
 
-async function configureAll(guests: Map<string, Guest>, run: PlannedRun, signal: AbortSignal) {
+async function configureAll(guests: Map<string, Guest>, signal: AbortSignal) {
   await Promise.all(
     [...guests.values()].map(async (g) => {
       const { adapter, ctx, vm } = g;
@@ -207,7 +208,6 @@ async function configureAll(guests: Map<string, Guest>, run: PlannedRun, signal:
       if (vm.pf.enabled) await adapter.setPf(ctx, vm.pf);
     }),
   );
-  void run;
 }
 
 async function runSteps(
@@ -321,7 +321,7 @@ async function runLoad(
 async function runPhase(deps: RunDeps, guests: Map<string, Guest>, phase: PlannedLoad, dir: string, signal: AbortSignal): Promise<Measurement[]> {
   const from = guests.get(phase.from);
   if (!from) throw new Error(`load ${phase.name}: no VM named ${phase.from}`);
-  if (phase.generator === 'profile') {
+  if (phase.generator === PROFILE_GENERATOR) {
     const p = await from.adapter.profile(from.ctx, phase.durationSec);
     saveProfile(dir, phase.from, phase.name, p);
     return [{ name: `${phase.name}.samples`, value: p.total, unit: 'samples' }];
