@@ -7,7 +7,7 @@ const quick = args.includes('--quick');
 const seedsArg = args.find((a) => a.startsWith('--seeds='));
 const cellFilters = args.filter((a) => a.startsWith('--cell=')).map((a) => a.slice('--cell='.length));
 const selected = args.filter((a) => !a.startsWith('--'));
-const known = ['bisect'];
+const known = ['bisect', 'triage'];
 for (const s of selected) {
   if (!known.includes(s)) {
     console.error(`bench: unknown benchmark "${s}" (known: ${known.join(', ')})`);
@@ -31,4 +31,12 @@ if (want('bisect')) {
     console.log(bisectTableRow(runBisectCell(cell, seeds)));
   });
   console.log(`total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+if (want('triage')) {
+  // The crash parser's throughput on generated console noise (linear in the input size).
+  const { execFileSync } = await import('node:child_process');
+  const mb = quick ? '10' : '100';
+  console.log(`triage: parsing ${mb} MB of console noise`);
+  execFileSync(process.execPath, ['--import', 'tsx', new URL('./triage-parse.ts', import.meta.url).pathname, mb], { stdio: 'inherit' });
 }

@@ -31,17 +31,16 @@ export class BuilderVmBackend implements KernelBackend {
     this.kind = `vm:${resolve(opts.image)}`;
   }
 
+  /** A missing image is not an error here (the kernel may be cached); compile() says it. */
   async toolchainIdentity(): Promise<string> {
-    let st;
-    try {
-      st = statSync(this.opts.image);
-    } catch {
-      throw new BuildError('builder', `builder image ${this.opts.image} does not exist (build one with "obsdlab image build")`);
-    }
-    return `vm-image:${resolve(this.opts.image)}:${st.size}:${st.mtimeMs}`;
+    const st = statSync(this.opts.image, { throwIfNoEntry: false });
+    return `vm-image:${resolve(this.opts.image)}:${st ? `${st.size}:${st.mtimeMs}` : 'missing'}`;
   }
 
   async compile(prep: PreparedBuild, opts: BuildOptions): Promise<CompiledKernel> {
+    if (!statSync(this.opts.image, { throwIfNoEntry: false })) {
+      throw new BuildError('builder', `builder image ${this.opts.image} does not exist (build one with "obsdlab image build")`);
+    }
     const dir = mkdtempSync(join(tmpdir(), 'obsdlab-builder-'));
     const key = this.opts.key ?? ensureSshKey().privatePath;
     opts.log?.(`booting builder VM from ${this.opts.image}`);

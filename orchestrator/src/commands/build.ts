@@ -1,6 +1,7 @@
 /** `obsdlab build PLAYBOOK [--variant NAME] [--jobs N]`: check every patch, then build each distinct kernel once. */
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { formatPatchResult } from '../build/patch/check.ts';
 import { planOrReport } from './load-plan.ts';
 import { backendFor } from '../build/builder.ts';
 import { buildPrepared, prepareBuild } from '../build/prepare.ts';
@@ -55,6 +56,8 @@ export async function buildKernels(
   let ok = true;
   for (const p of prepared) {
     const prep = p.prep!;
+    // Every patch was checked against the source before any builder runs: say so.
+    for (const r of prep.patchCheck) opts.log?.(`${p.spec.name}: ${formatPatchResult(r, prep.source.describe).split('\n')[0]}`);
     try {
       let k = byKey.get(prep.key);
       if (!k) {

@@ -196,7 +196,8 @@ export function buildReport(input: ReportInput): SessionReport {
       for (const b of perVariant.slice(i + 1)) {
         if (a.n < 2 || b.n < 2) continue;
         const c = compareThroughput(b.values, a.values, { level: confidence, labelA: b.variant, labelB: a.variant });
-        comparisons.push({ a: b.variant, b: a.variant, relDiff: c.relDiff, ci: c.ci, statement: c.statement });
+        const named = c.statement.includes(b.variant) && c.statement.includes(a.variant);
+        comparisons.push({ a: b.variant, b: a.variant, relDiff: c.relDiff, ci: c.ci, statement: named ? c.statement : `${b.variant} vs ${a.variant}: ${c.statement}` });
       }
     }
     throughput.push({ measurement: name, unit: ms[0]!.unit, perVariant, comparisons });

@@ -20,7 +20,12 @@ test('a vm builder without a running endpoint boots its image lazily; the image 
   assert.notEqual(await backend.toolchainIdentity(), id1, 'a rebuilt image is another toolchain');
 });
 
-test('a missing builder image is a clear builder error, before anything boots', async () => {
+test('a missing builder image is a clear builder error when a build needs it, before anything boots', async () => {
   const backend = backendFor({ type: 'vm', image: '/nonexistent/openbsd.qcow2' });
-  await assert.rejects(backend.toolchainIdentity(), (e: unknown) => e instanceof BuildError && e.kind === 'builder' && /\/nonexistent\/openbsd.qcow2 does not exist/.test(e.message));
+  // The cache key can still be computed (a cached kernel needs no builder).
+  assert.match(await backend.toolchainIdentity(), /^vm-image:\/nonexistent\/openbsd.qcow2:missing$/);
+  await assert.rejects(
+    backend.compile({} as never, {}),
+    (e: unknown) => e instanceof BuildError && e.kind === 'builder' && /\/nonexistent\/openbsd.qcow2 does not exist/.test(e.message),
+  );
 });
