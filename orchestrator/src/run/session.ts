@@ -151,7 +151,10 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       const pair = nextPair(rule, all, Math.max(...all.map((r) => r.seq)) + 1);
       all.push(...pair);
       for (const r of pair) expectedByRunId.set(r.id, expectedOutcome(r));
-      await new Listr([{ title: `Adaptive repetition (${decision.statement})`, task: (_c, t) => t.newListr(runTasks(pair), { concurrent: true, exitOnError: false }) }], listrOptions).run();
+      await new Listr(
+        [{ title: `Adaptive repetition (${decision.statement})`, task: (_c, t) => t.newListr(runTasks(pair), { concurrent: true, exitOnError: false }) }],
+        listrOptions,
+      ).run();
     }
     writeFileSync(join(reportDir, 'plan.json'), JSON.stringify({ ...plan, runs: all }, null, 2) + '\n');
   }
@@ -179,7 +182,6 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   if (prepareError) throw Object.assign(new Error(errorText(prepareError)), { reportDir, exitCode });
   return { reportDir, report, files, exitCode };
 }
-
 
 /** What every attempt of every run of a session shares. */
 interface AttemptContext {

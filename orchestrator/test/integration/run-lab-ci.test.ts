@@ -5,13 +5,19 @@
  * Linux guests, forwards TCP and fragmented IPv4/IPv6 through pf, profiles the DUT,
  * and in a fourth run drops it into ddb mid-load and captures the session.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../src/util/paths.ts';
+
+// Reports of this run are kept for a look with OBSDLAB_KEEP_RUNS=1.
+const tempDirs: string[] = [];
+after(() => {
+  if (!process.env.OBSDLAB_KEEP_RUNS) for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
 
 type Summary = {
   runs: { id: string; variant: string; outcome: string; superseded: boolean; dir: string; crashes: { vm: string; title: string }[] }[];
@@ -22,6 +28,7 @@ type Summary = {
 
 test('mbuf-extref-lab-ci: three real OpenBSD kernels forward through pf; ddb captured on demand', { timeout: 60 * 60_000 }, async () => {
   const reports = mkdtempSync(join(tmpdir(), 'obsdlab-labci-'));
+  tempDirs.push(reports);
   const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
     const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin/obsdlab.mjs'), 'run', 'playbooks/mbuf-extref-lab-ci.yaml', '--reports', reports, '--budget', 'cpus=4'], {
       cwd: PROJECT_ROOT,

@@ -4,10 +4,10 @@
  * fragmented pings through the router, crashes the router in the panic variant,
  * and writes the reports. Then the same runner is interrupted mid-run.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -15,6 +15,17 @@ import { PROJECT_ROOT } from '../../src/util/paths.ts';
 import { isAlive } from '../../src/vm/processes.ts';
 
 const CLI = join(PROJECT_ROOT, 'bin', 'obsdlab.mjs');
+
+const tempDirs: string[] = [];
+function tempReports(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+// Reports of these runs are kept for a look with OBSDLAB_KEEP_RUNS=1.
+after(() => {
+  if (!process.env.OBSDLAB_KEEP_RUNS) for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
 
 function runCli(args: string[], opts: { killAfter?: { pattern: RegExp; signal: NodeJS.Signals } } = {}) {
   return new Promise<{ code: number | null; signal: string | null; out: string }>((resolve) => {
@@ -53,7 +64,7 @@ function reportDirOf(out: string): string {
 }
 
 test('selftest playbook: forwarding measured, induced panic captured, reports written', { timeout: 20 * 60_000 }, async () => {
-  const reports = mkdtempSync(join(tmpdir(), 'obsdlab-selftest-'));
+  const reports = tempReports('obsdlab-selftest-');
   const r = await runCli(['run', 'playbooks/selftest.yaml', '--reports', reports, '--budget', 'cpus=4']);
   assert.equal(r.code, 0, r.out.slice(-4000));
   const dir = reportDirOf(r.out);
@@ -90,7 +101,7 @@ test('selftest playbook: forwarding measured, induced panic captured, reports wr
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`${signal} mid-run: no QEMU survives and finished results are kept`, { timeout: 10 * 60_000 }, async () => {
-    const reports = mkdtempSync(join(tmpdir(), 'obsdlab-interrupt-'));
+    const reports = tempReports('obsdlab-interrupt-');
     const r = await runCli(['run', 'playbooks/selftest.yaml', '--reports', reports, '--budget', 'cpus=4'], {
       // Interrupt the second run while its guests boot: the first run's results must survive.
       killAfter: { pattern: /variant=normal#1: \w+[\s\S]*booting/, signal },
