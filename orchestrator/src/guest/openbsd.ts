@@ -15,6 +15,7 @@ import { ConsoleTimeoutError } from '../console/types.ts';
 import { BOOT_PROMPT, KERNEL_BANNER, LOGIN_PROMPT, OPENBSD_CRASH_PATTERNS, PANIC } from '../console/openbsd.ts';
 import { btraceProfileCommand, parseKstackMap } from '../load/btrace.ts';
 import { parseNetstatM, parseNetstatS } from '../load/netstat.ts';
+import { parseVmstatM } from '../load/vmstat.ts';
 import {
   bootConfWithImage,
   forwardingCommands,
@@ -180,7 +181,8 @@ export class OpenBsdAdapter implements GuestAdapter {
   async counters(ctx: GuestContext): Promise<CounterSnapshot> {
     const s = (await this.run(ctx, 'netstat -s')).stdout;
     const m = (await this.run(ctx, 'netstat -m')).stdout;
-    return { ...parseNetstatS(s), ...parseNetstatM(m) };
+    const pools = (await this.run(ctx, 'vmstat -m')).stdout;
+    return { ...parseNetstatS(s), ...parseNetstatM(m), ...parseVmstatM(pools) };
   }
 
   async profile(ctx: GuestContext, seconds: number): Promise<KernelProfile> {

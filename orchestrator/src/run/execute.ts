@@ -43,6 +43,8 @@ interface Guest {
   ctx: GuestContext;
   /** Console offset where the crash pattern was first seen. */
   crashAt?: number;
+  /** QEMU ended on its own before teardown (an infrastructure error). */
+  qemuExited?: boolean;
 }
 
 /** Thrown inside the run to stop its current stage; never escapes executeRun. */
@@ -69,6 +71,7 @@ export async function executeRun(deps: RunDeps, rc: RunContext): Promise<RunResu
   const onUserAbort = () => stopActivity('interrupted');
   rc.signal.addEventListener('abort', onUserAbort, { once: true });
   const runTimer = setTimeout(() => stopActivity(`run timeout (${run.timeouts.runSec}s)`), run.timeouts.runSec * 1000);
+  let tearingDown = false;
 
   try {
     for (const vm of run.vms) {
@@ -80,7 +83,15 @@ export async function executeRun(deps: RunDeps, rc: RunContext): Promise<RunResu
       }
     }
     if (events.buildFailures.length) throw new StageStop('kernel build failed');
-    await startVms(deps, rc, guests, log, activity.signal);
+    await startVms(deps, rc, guests, log, activity.signal, (g, exit) => {
+      // QEMU itself ended while the run still needed it: the host's problem, not the kernel's
+      // (unless the kernel had already crashed, e.g. ddb's `boot reboot` under -no-reboot).
+      if (tearingDown || g.crashAt !== undefined) return;
+      g.qemuExited = true;
+      const why = `${g.vm.name}: QEMU exited unexpectedly (code ${exit.code}, signal ${exit.signal})${exit.stderr.trim() ? `: ${exit.stderr.trim().split('\n').pop()}` : ''}`;
+      events.infraErrors.push({ vm: g.vm.name, atMs: elapsed(), error: why });
+      stopActivity(why);
+    });
     watchForCrashes(guests, events, elapsed, stopActivity, log);
     rc.progress(`booting ${[...guests.keys()].join(', ')}`);
     await bootAll(guests, run, events, elapsed, log);
@@ -105,6 +116,7 @@ export async function executeRun(deps: RunDeps, rc: RunContext): Promise<RunResu
   } finally {
     clearTimeout(runTimer);
     rc.signal.removeEventListener('abort', onUserAbort);
+    tearingDown = true;
     await Promise.all([...guests.values()].map((g) => g.handle.stop().catch(() => undefined)));
   }
   const result: RunResult = {
@@ -118,7 +130,14 @@ export async function executeRun(deps: RunDeps, rc: RunContext): Promise<RunResu
   return result;
 }
 
-async function startVms(deps: RunDeps, rc: RunContext, guests: Map<string, Guest>, log: (l: string) => void, signal: AbortSignal) {
+async function startVms(
+  deps: RunDeps,
+  rc: RunContext,
+  guests: Map<string, Guest>,
+  log: (l: string) => void,
+  signal: AbortSignal,
+  onExit: (g: Guest, exit: { code: number | null; signal: string | null; stderr: string }) => void,
+) {
   for (const vm of rc.run.vms) {
     const media = deps.media(rc.run, vm);
     const vmDir = join(rc.workDir, vm.name);
@@ -135,8 +154,14 @@ async function startVms(deps: RunDeps, rc: RunContext, guests: Map<string, Guest
       signal,
       ...(handle.sshPort !== undefined ? { sshPort: handle.sshPort } : {}),
     };
-    guests.set(vm.name, { vm, media, handle, adapter, ctx });
-    handle.exited.then((x) => log(`${vm.name}: qemu exited code=${x.code} signal=${x.signal}`)).catch(() => undefined);
+    const guest: Guest = { vm, media, handle, adapter, ctx };
+    guests.set(vm.name, guest);
+    handle.exited
+      .then((x) => {
+        log(`${vm.name}: qemu exited code=${x.code} signal=${x.signal}`);
+        onExit(guest, x);
+      })
+      .catch(() => undefined);
   }
 }
 
@@ -367,13 +392,12 @@ async function probeForHangs(
   userSignal: AbortSignal,
 ) {
   for (const g of guests.values()) {
-    if (g.crashAt !== undefined || !g.ctx.shell) continue;
+    if (g.crashAt !== undefined || g.qemuExited || !g.ctx.shell) continue;
     const alive = await g.ctx.shell
       .exec('echo alive', Math.min(run.timeouts.hangSec, 30) * 1000)
       .then((r) => r.stdout.includes('alive'))
       .catch(() => false);
-    if (alive) continue;
-    if (g.crashAt !== undefined) continue;
+    if (alive || g.crashAt !== undefined || g.qemuExited) continue;
     log(`${g.vm.name}: not answering; trying to break into the debugger`);
     const inDdb = await g.adapter.breakIn({ ...g.ctx, signal: userSignal }, 30_000).catch(() => false);
     events.hangs.push({

@@ -137,6 +137,7 @@ test('counters and profile parse the real tool outputs', async () => {
   const { shell } = fakeShell({
     'netstat -s': fixture('netstat-s-tcp-bsd.txt'),
     'netstat -m': fixture('netstat-m-openbsd-2005.txt'),
+    'vmstat -m': fixture('vmstat-m-pool-pfstate-grep-gateway.txt'),
     "btrace -e 'profile:hz:100 { @[kstack] = count(); }' & pid=$!; sleep 3; kill -INT $pid; wait $pid": fixture('dt-profile-kstack-lab.txt'),
   });
   const adapter = new OpenBsdAdapter({ connectShell: async () => shell, runDdb: async () => assert.fail('not used') });
@@ -145,6 +146,7 @@ test('counters and profile parse the real tool outputs', async () => {
   const c = await adapter.counters(ctx);
   assert.equal(c['tcp.packets_sent'], 2297743863);
   assert.equal(c['mbuf.inuse'], 136);
+  assert.equal(c['pool.pfstatepl.fail'], 209235);
   const p = await adapter.profile(ctx, 3);
   assert.equal(p.total, 985);
 });
