@@ -368,24 +368,26 @@ export class SshSession implements GuestShell {
   }
 
   async put(localPath: string, remotePath: string): Promise<void> {
-    const sftp = await this.sftp();
-    await new Promise<void>((resolve, reject) => {
-      const unwatch = this.watchLoss(`put ${remotePath}`, reject);
-      sftp.fastPut(localPath, remotePath, (err) => {
-        unwatch();
-        if (err) reject(new Error(`${this.vm}: put ${localPath} → ${remotePath} failed: ${err.message}`));
-        else resolve();
-      });
-    });
+    await this.transfer('put', remotePath, `${localPath} → ${remotePath}`, (sftp, done) => sftp.fastPut(localPath, remotePath, done));
   }
 
   async get(remotePath: string, localPath: string): Promise<void> {
+    await this.transfer('get', remotePath, `${remotePath} → ${localPath}`, (sftp, done) => sftp.fastGet(remotePath, localPath, done));
+  }
+
+  /** One SFTP copy, failing with the VM and both paths named, or with the lost connection. */
+  private async transfer(
+    verb: 'put' | 'get',
+    remotePath: string,
+    what: string,
+    copy: (sftp: SFTPWrapper, done: (err?: Error | null) => void) => void,
+  ): Promise<void> {
     const sftp = await this.sftp();
     await new Promise<void>((resolve, reject) => {
-      const unwatch = this.watchLoss(`get ${remotePath}`, reject);
-      sftp.fastGet(remotePath, localPath, (err) => {
+      const unwatch = this.watchLoss(`${verb} ${remotePath}`, reject);
+      copy(sftp, (err) => {
         unwatch();
-        if (err) reject(new Error(`${this.vm}: get ${remotePath} → ${localPath} failed: ${err.message}`));
+        if (err) reject(new Error(`${this.vm}: ${verb} ${what} failed: ${err.message}`));
         else resolve();
       });
     });
