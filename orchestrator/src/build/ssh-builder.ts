@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rm, stat, writeFile, appendFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { execa } from 'execa';
 import { cacheDir } from '../util/paths.ts';
 import type { CompiledKernel, KernelBackend, PreparedBuild } from './backend.ts';
@@ -36,11 +36,15 @@ async function listFiles(dir: string, rel = ''): Promise<string[]> {
 
 /**
  * A local producer (git archive, tar -c) whose stdout is streamed to the
- * builder. node's spawn keeps stdout paused until it is piped, so no bytes are
- * lost before the SSH channel opens; the child is killed on abort.
+ * builder. Its stdout is piped into a PassThrough at once: node resumes (and so
+ * discards) an unconsumed child stdout when the child exits, which a small
+ * archive does before the SSH channel opens. Backpressure still holds the
+ * producer until the channel reads. The child is killed on abort.
  */
 function producer(cmd: string, args: string[], signal?: AbortSignal): { stdout: Readable; done: Promise<void> } {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], signal });
+  const stdout = new PassThrough();
+  child.stdout.pipe(stdout);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
   const done = new Promise<void>((resolve, reject) => {
@@ -48,7 +52,7 @@ function producer(cmd: string, args: string[], signal?: AbortSignal): { stdout: 
     child.on('close', (code, sig) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.slice(0, 4).join(' ')} failed (${code ?? sig}): ${stderr.trim()}`))));
   });
   done.catch(() => undefined);
-  return { stdout: child.stdout, done };
+  return { stdout, done };
 }
 
 const gitMirror = (args: string[], signal?: AbortSignal) =>
