@@ -1,6 +1,6 @@
 /** `obsdlab validate FILE...`: every problem of every playbook, or "FILE: ok (N runs)". */
 import type { Command } from 'commander';
-import { playbookGeneratorNames } from '../load/registry.ts';
+import { playbookLoadOptions } from '../load/registry.ts';
 import { expandPlaybook } from '../playbook/expand.ts';
 import { loadPlaybook, type LoadOptions } from '../playbook/load.ts';
 import { formatProblem, PlaybookError } from '../playbook/problems.ts';
@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .description('check playbooks and print every problem with file:line:column')
     .argument('<file...>', 'playbook YAML files')
     .action((files: string[]) => {
-      const result = validateFiles(files, { generators: playbookGeneratorNames() });
+      const result = validateFiles(files, playbookLoadOptions());
       const stream = result.ok ? process.stdout : process.stderr;
       stream.write(`${result.lines.join('\n')}\n`);
       if (!result.ok) process.exitCode = 1;

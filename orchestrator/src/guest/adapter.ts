@@ -79,6 +79,33 @@ export interface Diagnosis {
   wedged: boolean;
 }
 
+/** A TCP relay on the guest that moves each connection to a target with socket splicing (SO_SPLICE). */
+export interface SpliceRelaySpec {
+  /** The port it listens on (all addresses of the target's family). */
+  listenPort: number;
+  /** The address it listens on, when the relay needs one (relayd). */
+  listenAddress: string;
+  target: { address: string; port: number };
+  /** The relay ends by itself after this long (every load is bounded). */
+  seconds: number;
+}
+
+/** What the relay saw; counters a relay cannot tell are absent. */
+export interface SpliceRelayStats {
+  accepted?: number;
+  connected?: number;
+  connectFailed?: number;
+  spliceFailed?: number;
+  /** Bytes moved by the kernel in both directions (getsockopt SO_SPLICE). */
+  bytes?: number;
+  lastError?: string;
+}
+
+export interface SpliceRelay {
+  /** Ends the relay (closing its connections) and returns its counters. */
+  stop(): Promise<SpliceRelayStats>;
+}
+
 export interface GuestAdapter {
   readonly kind: PlannedVm['guest'];
   /** Console-only guests have no SSH; their commands go over the serial console. */
@@ -108,6 +135,8 @@ export interface GuestAdapter {
    * and confirms the running kernel's version line is the built one.
    */
   bootTestKernel?(ctx: GuestContext, kernel: string, expectedVersion: string | undefined, timeoutMs: number): Promise<BootInfo>;
+  /** OpenBSD guests: starts a socket-splicing relay (load phases with "via"). */
+  startSpliceRelay?(ctx: GuestContext, spec: SpliceRelaySpec): Promise<SpliceRelay>;
   /** Clean shutdown before teardown (best effort). */
   shutdown(ctx: GuestContext): Promise<void>;
 }

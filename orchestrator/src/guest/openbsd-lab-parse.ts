@@ -3,7 +3,7 @@
  * agent command lines and parsers for its replies, written against the real
  * transcripts in corpus/real/openbsd-lab-agent-*-dut.txt.
  */
-import type { CounterSnapshot, KernelProfile } from './adapter.ts';
+import type { CounterSnapshot, KernelProfile, SpliceRelayStats } from './adapter.ts';
 
 export const AGENT_PROMPT = 'labinit> ';
 export const AGENT_READY = /^labinit: ready$/m;
@@ -45,6 +45,8 @@ export const agentCommand = {
     `sysctl ${token('sysctl name', name, SYSCTL_NAME)}=${token('sysctl value (the agent sets integers only)', String(value), SYSCTL_VALUE)}`,
   pf: (on: boolean) => `pf ${on ? 'on' : 'off'}`,
   netstat: () => 'netstat',
+  /** pool.c: kern.pool as the pool table of vmstat -m (load/vmstat.ts parses it). */
+  pools: () => 'pools',
   profile: (seconds: number, top?: number) => {
     if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) throw new Error(`openbsd-lab: profile seconds ${seconds} outside 1..3600`);
     if (top !== undefined && (!Number.isInteger(top) || top < 1)) throw new Error(`openbsd-lab: bad profile top ${top}`);
@@ -58,6 +60,16 @@ export const agentCommand = {
     if (!Number.isInteger(seconds) || seconds < 0 || seconds > 86400) throw new Error(`openbsd-lab: bad sleep ${seconds}`);
     return `sleep ${seconds}`;
   },
+  /** splice.c: a SO_SPLICE relay from PORT (any address of ADDR's family) to ADDR:FPORT, ending after SECONDS. */
+  spliceStart: (port: number, target: string, targetPort: number, seconds: number) => {
+    for (const [what, p] of [['port', port], ['target port', targetPort]] as const) {
+      if (!Number.isInteger(p) || p < 1 || p > 65535) throw new Error(`openbsd-lab: splice ${what} ${p} outside 1..65535`);
+    }
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 86400) throw new Error(`openbsd-lab: splice seconds ${seconds} outside 1..86400`);
+    return `splice start ${port} ${token('splice target', target, ADDR)} ${targetPort} ${seconds}`;
+  },
+  spliceStop: () => 'splice stop',
+  spliceStatus: () => 'splice',
   echo: (text: string) => {
     if (/[\r\n]/.test(text)) throw new Error('openbsd-lab: echo text contains a newline');
     return `echo ${text}`;
@@ -292,4 +304,26 @@ export function symbolizeFrame(frame: string, syms: NmSymbol[]): string {
 
 export function symbolizeProfile<P extends KernelProfile>(profile: P, syms: NmSymbol[]): P {
   return { ...profile, stacks: profile.stacks.map((s) => ({ ...s, frames: s.frames.map((f) => symbolizeFrame(f, syms)) })) };
+}
+
+const SPLICE_COUNTERS: Record<string, keyof SpliceRelayStats> = {
+  accepted: 'accepted',
+  connected: 'connected',
+  connect_failed: 'connectFailed',
+  splice_failed: 'spliceFailed',
+  bytes: 'bytes',
+};
+
+/** `splice stop` / `splice`: "splice NAME VALUE" lines (splice.c print_stats); other lines are ignored. */
+export function parseSpliceStats(text: string): SpliceRelayStats & { state?: string } {
+  const out: SpliceRelayStats & { state?: string } = {};
+  for (const line of text.split('\n')) {
+    const m = /^splice (\w+) (\S+)$/.exec(line.trim());
+    if (!m) continue;
+    const [, name, value] = m as unknown as [string, string, string];
+    if (name === 'state') out.state = value;
+    else if (name === 'last_error') out.lastError = value;
+    else if (SPLICE_COUNTERS[name] && /^\d+$/.test(value)) (out as Record<string, number>)[SPLICE_COUNTERS[name]] = Number(value);
+  }
+  return out;
 }

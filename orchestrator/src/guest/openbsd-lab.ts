@@ -22,6 +22,7 @@ import {
 } from '../console/openbsd.ts';
 import { ConsoleTimeoutError, type ConsoleChannel } from '../console/types.ts';
 import { runDdbScript } from '../ddb/driver.ts';
+import { parseVmstatM } from '../load/vmstat.ts';
 import { enterDdb } from '../ddb/enter.ts';
 import type { PlannedVm } from '../playbook/plan-types.ts';
 import {
@@ -36,6 +37,8 @@ import {
   type GuestContext,
   type GuestShell,
   type KernelProfile,
+  type SpliceRelay,
+  type SpliceRelaySpec,
 } from './adapter.ts';
 import {
   AGENT_PROMPT,
@@ -44,6 +47,7 @@ import {
   parseNetstat,
   parseNm,
   parseProfile,
+  parseSpliceStats,
   symbolizeProfile,
   type AgentProfile,
   type NmSymbol,
@@ -263,8 +267,10 @@ export class OpenBsdLabAdapter implements GuestAdapter {
     if (res.exitCode !== 0 && !already.test(res.stderr)) throw new GuestCommandError(res);
   }
 
+  /** Interface, mbstat, ip and ip6 counters (`netstat`) and pool statistics (`pools`). */
   async counters(ctx: GuestContext): Promise<CounterSnapshot> {
-    return parseNetstat((await this.run(ctx, agentCommand.netstat())).stdout);
+    const net = parseNetstat((await this.run(ctx, agentCommand.netstat())).stdout);
+    return { ...net, ...parseVmstatM((await this.run(ctx, agentCommand.pools())).stdout) };
   }
 
   async profile(ctx: GuestContext, seconds: number): Promise<KernelProfile> {
@@ -274,6 +280,18 @@ export class OpenBsdLabAdapter implements GuestAdapter {
     const elf = this.deps.kernelElf?.(ctx.vm);
     if (!elf) return profile;
     return symbolizeProfile(profile, await this.kernelSymbols(elf));
+  }
+
+  /** The agent's splice relay (splice.c): a child of pid 1, so the console stays free for counters and profiles. */
+  async startSpliceRelay(ctx: GuestContext, spec: SpliceRelaySpec): Promise<SpliceRelay> {
+    await this.run(ctx, agentCommand.spliceStart(spec.listenPort, spec.target.address, spec.target.port, spec.seconds));
+    return {
+      stop: async () => {
+        const res = await this.run(ctx, agentCommand.spliceStop());
+        const { state: _state, ...stats } = parseSpliceStats(res.stdout);
+        return stats;
+      },
+    };
   }
 
   private kernelSymbols(elf: string): Promise<NmSymbol[]> {

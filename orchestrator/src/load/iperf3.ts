@@ -66,6 +66,18 @@ export function iperf3Measurements(load: string, s: Iperf3Summary): Measurement[
   return out;
 }
 
+/**
+ * The server was not listening yet. Through a relay the client's connection is
+ * accepted by the relay, which then fails to reach the server and closes it
+ * (iperf3 3.12 on a closed or reset control connection, as seen against a
+ * local closing listener: "control socket has closed unexpectedly", "unable to
+ * send cookie to server: Connection reset by peer").
+ */
+export function notListeningYet(message: string, relayed: boolean): boolean {
+  if (/Connection refused/.test(message)) return true;
+  return relayed && /control socket has closed unexpectedly|unable to send cookie to server/.test(message);
+}
+
 function param<T extends string | number | boolean>(ctx: LoadContext, key: string, type: 'string' | 'number' | 'boolean'): T | undefined {
   const v = ctx.load.params[key];
   if (v === undefined) return undefined;
@@ -80,12 +92,14 @@ export const iperf3Generator: LoadGenerator = {
     const { load } = ctx;
     if (!ctx.to?.address) throw new Error(`load ${load.name}: iperf3 needs a target VM with an address ("to:")`);
     const port = param<number>(ctx, 'port', 'number') ?? IPERF3_DEFAULT_PORT;
+    const udp = param<boolean>(ctx, 'udp', 'boolean') ?? param<string>(ctx, 'protocol', 'string') === 'udp';
+    if (udp && ctx.relay) throw new Error(`load ${load.name}: a splice relay ("via") carries TCP only; drop udp/protocol or via`);
     const bitrate = ctx.load.params.bitrate;
     const client = iperf3ClientCommand({
-      address: ctx.to.address.split('/')[0]!,
+      address: (ctx.relay?.address ?? ctx.to.address).split('/')[0]!,
       seconds: load.durationSec,
       port,
-      udp: param<boolean>(ctx, 'udp', 'boolean') ?? param<string>(ctx, 'protocol', 'string') === 'udp',
+      udp,
       ...(bitrate !== undefined ? { bitrate: String(bitrate) } : {}),
       ...(param<number>(ctx, 'streams', 'number') !== undefined ? { streams: param<number>(ctx, 'streams', 'number')! } : {}),
       ...(param<number>(ctx, 'length', 'number') !== undefined ? { length: param<number>(ctx, 'length', 'number')! } : {}),
@@ -100,8 +114,7 @@ export const iperf3Generator: LoadGenerator = {
         try {
           return iperf3Measurements(load.name, parseIperf3Json(res.stdout));
         } catch (err) {
-          const refused = err instanceof Iperf3Error && /Connection refused/.test(err.message);
-          if (!refused || attempt >= 5) {
+          if (!(err instanceof Iperf3Error && notListeningYet(err.message, ctx.relay !== undefined)) || attempt >= 5) {
             throw new Error(`${res.vm}: ${client}: ${(err as Error).message}${res.stderr.trim() ? `\n${res.stderr.trim().slice(-300)}` : ''}`);
           }
           await new Promise((r) => setTimeout(r, 500 * attempt));
@@ -112,4 +125,5 @@ export const iperf3Generator: LoadGenerator = {
       if (s.stdout.trim()) await ctx.saveArtifact(`${load.name}-iperf3-server.json`, s.stdout).catch(() => undefined);
     }
   },
+  serverPort: (load) => (typeof load.params.port === 'number' ? load.params.port : IPERF3_DEFAULT_PORT),
 };

@@ -19,6 +19,16 @@ export function playbookGeneratorNames(): string[] {
   return [...generatorNames(), PROFILE_GENERATOR];
 }
 
+/** Generators a load phase may run through a splice relay ("via"). */
+export function relayableGeneratorNames(): string[] {
+  return GENERATORS.filter((g) => g.serverPort).map((g) => g.name);
+}
+
+/** What the playbook checks need to know of the registry. */
+export function playbookLoadOptions(): { generators: string[]; relayableGenerators: string[] } {
+  return { generators: playbookGeneratorNames(), relayableGenerators: relayableGeneratorNames() };
+}
+
 export function getGenerator(name: string): LoadGenerator {
   const g = GENERATORS.find((x) => x.name === name);
   if (!g) throw new Error(`unknown load generator "${name}" (known: ${generatorNames().join(', ')})`);

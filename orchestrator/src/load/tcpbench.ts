@@ -67,12 +67,15 @@ export function parseTcpbench(text: string): TcpbenchSummary {
   };
 }
 
-export function tcpbenchMeasurements(s: TcpbenchSummary, family: string): Measurement[] {
+/** tcpbench(1) listens on 12345 unless -p says otherwise. */
+export const TCPBENCH_DEFAULT_PORT = 12345;
+
+export function tcpbenchMeasurements(s: TcpbenchSummary, load: string): Measurement[] {
   const labels = { direction: s.direction };
   return [
-    { name: `tcp${family}.throughput`, value: (s.bytes * 8) / s.seconds, unit: 'bit/s', labels },
-    { name: `tcp${family}.throughput.slice-avg`, value: s.mbps.avg * 1e6, unit: 'bit/s', labels },
-    { name: `tcp${family}.throughput.slice-stddev`, value: s.mbps.stddev * 1e6, unit: 'bit/s', labels },
+    { name: `${load}.throughput`, value: (s.bytes * 8) / s.seconds, unit: 'bit/s', labels },
+    { name: `${load}.throughput.slice-avg`, value: s.mbps.avg * 1e6, unit: 'bit/s', labels },
+    { name: `${load}.throughput.slice-stddev`, value: s.mbps.stddev * 1e6, unit: 'bit/s', labels },
   ];
 }
 
@@ -82,8 +85,7 @@ export const tcpbenchGenerator: LoadGenerator = {
   async run(ctx: LoadContext): Promise<Measurement[]> {
     const { load } = ctx;
     if (!ctx.to?.address) throw new Error(`load ${load.name}: tcpbench needs a target VM with an address ("to:")`);
-    const address = ctx.to.address.split('/')[0]!;
-    const family = address.includes(':') ? '6' : '4';
+    const address = (ctx.relay?.address ?? ctx.to.address).split('/')[0]!;
     const port = typeof load.params.port === 'number' ? load.params.port : undefined;
     const streams = typeof load.params.streams === 'number' ? load.params.streams : 1;
     const server = await ctx.to.shell.start(tcpbenchServerCommand({ port }));
@@ -94,9 +96,10 @@ export const tcpbenchGenerator: LoadGenerator = {
       const res = await ctx.from.shell.exec(client, (load.durationSec + 30) * 1000);
       await ctx.saveArtifact(`${load.name}-tcpbench.txt`, `$ ${client}\n${res.stdout}${res.stderr}`);
       if (res.exitCode !== 0) throw new Error(`${res.vm}: ${client} exited ${res.exitCode}: ${res.stderr.trim().slice(-300)}`);
-      return tcpbenchMeasurements(parseTcpbench(res.stdout), family);
+      return tcpbenchMeasurements(parseTcpbench(res.stdout), load.name);
     } finally {
       await server.stop();
     }
   },
+  serverPort: (load) => (typeof load.params.port === 'number' ? load.params.port : TCPBENCH_DEFAULT_PORT),
 };

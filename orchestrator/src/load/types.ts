@@ -27,6 +27,11 @@ export interface LoadContext {
   load: PlannedLoad;
   from: LoadEndpoint;
   to?: LoadEndpoint;
+  /**
+   * The phase runs "via" a socket-splicing relay: the client connects to this
+   * address (the relay VM) instead of to.address; the server still runs on `to`.
+   */
+  relay?: { vm: string; address: string };
   /** Writes raw tool output next to the run (e.g. iperf3 JSON) for the report. */
   saveArtifact(name: string, content: string): Promise<void>;
   signal: AbortSignal;
@@ -37,4 +42,6 @@ export interface LoadGenerator {
   /** Guest kinds whose shells this generator knows how to drive. */
   readonly guests: PlannedVm['guest'][];
   run(ctx: LoadContext): Promise<Measurement[]>;
+  /** TCP generators whose client makes plain connections to one server port can run through a relay ("via"). */
+  serverPort?(load: PlannedLoad): number;
 }

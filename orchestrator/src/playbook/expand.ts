@@ -127,6 +127,7 @@ function planLoad(cfg: EffectiveConfig): PlannedLoad[] {
       generator: item.generator,
       from: item.from,
       ...(item.to !== undefined ? { to: item.to } : {}),
+      ...(item.via !== undefined ? { via: item.via } : {}),
       durationSec: item.duration !== undefined ? parseDurationSec(item.duration) : DEFAULT_LOAD_SECONDS,
       params: scalarRecord(item.params),
       group,

@@ -16,6 +16,8 @@ import { semanticProblems } from './semantic.ts';
 export interface LoadOptions {
   /** Known load generators; phases naming others are problems. */
   generators?: readonly string[];
+  /** Generators that can run through a splice relay ("via"). */
+  relayableGenerators?: readonly string[];
   /** Check that input files (patches, fix-ups, config files, rules files, source trees) exist. Default true. */
   checkFiles?: boolean;
 }
@@ -165,7 +167,13 @@ export function parsePlaybook(text: string, file: string, opts: LoadOptions = {}
       }
     }
     inlineRulesFiles(pb, dir, checkFiles, deeper);
-    deeper.push(...semanticProblems(pb, { dir, ...(opts.generators ? { generators: opts.generators } : {}) }));
+    deeper.push(
+      ...semanticProblems(pb, {
+        dir,
+        ...(opts.generators ? { generators: opts.generators } : {}),
+        ...(opts.relayableGenerators ? { relayableGenerators: opts.relayableGenerators } : {}),
+      }),
+    );
   } catch (err) {
     // Semantic checks assume the schema's shapes; on a malformed document they may
     // trip over a value the schema problems already name. Those come first.

@@ -82,6 +82,8 @@ export interface PlannedLoad {
   from: string;
   /** VM that runs the server side / is the target (its address on the shared path is used). */
   to?: string;
+  /** VM relaying the phase's connections to `to` with socket splicing (SO_SPLICE). */
+  via?: string;
   durationSec: number;
   params: Record<string, string | number | boolean>;
   /** Phases with the same group start together (e.g. load + btrace profile). */

@@ -37,7 +37,7 @@ function cellBlock(run: PlannedRun, runsInCell: number): string[] {
   }
   const groups = new Map<number, string[]>();
   for (const l of run.load) {
-    const text = `${l.name}(${l.generator} ${l.from}${l.to ? `->${l.to}` : ''} ${l.durationSec}s)`;
+    const text = `${l.name}(${l.generator} ${l.from}${l.via ? `->${l.via}` : ''}${l.to ? `->${l.to}` : ''} ${l.durationSec}s)`;
     groups.set(l.group, [...(groups.get(l.group) ?? []), text]);
   }
   for (const [, phases] of groups) lines.push(`  load ${phases.join(' + ')}`);

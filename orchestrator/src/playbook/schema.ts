@@ -245,6 +245,12 @@ export const LoadSchema = Type.Object(
     generator: Type.String({ pattern: NAME_PATTERN, ...doc('Generator', 'Load generator: iperf3, ping, tcpbench, udpbench, profile ... (checked against the registry).') }),
     from: Type.String({ minLength: 1, ...doc('From', 'VM running the client side or the command.') }),
     to: Type.Optional(Type.String({ minLength: 1, ...doc('To', 'VM running the server side / the target.') })),
+    via: Type.Optional(
+      Type.String({
+        minLength: 1,
+        ...doc('Via', 'OpenBSD VM that relays the connections with socket splicing (SO_SPLICE): the client connects to it, it splices each connection to "to". TCP generators only (iperf3, tcpbench).'),
+      }),
+    ),
     duration: Type.Optional(Duration),
     params: Type.Optional(Params('Parameters', 'Generator parameters, e.g. {family: 6, protocol: udp, parallel: 4, size: 4000, count: 200}.')),
     group: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 })], doc('Group', 'Phases with the same group start together (e.g. load and a profile). Default: a group of its own.'))),

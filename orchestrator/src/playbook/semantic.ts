@@ -26,7 +26,12 @@ export interface SemanticOptions {
   dir: string;
   /** Known load generator names; when given, phases naming others are problems. */
   generators?: readonly string[];
+  /** Generators that can run through a splice relay ("via"); when given, others are problems. */
+  relayableGenerators?: readonly string[];
 }
+
+/** Guest kinds that can run a splice relay. */
+const RELAY_GUESTS = ['openbsd', 'openbsd-lab'];
 
 const MIN_MTU_INET6 = 1280;
 
@@ -253,14 +258,28 @@ function checkCell(
   }
   const phaseNames = new Map<string, JsonPath>();
   for (const { item: phase, path } of cfg.load) {
-    for (const end of ['from', 'to'] as const) {
+    for (const end of ['from', 'to', 'via'] as const) {
       const vm = phase[end];
       if (vm !== undefined && !vmNames.includes(vm) && !unresolved(vm)) out.push(inCell({ path: [...path, end], message: `unknown VM "${vm}" (vms: ${vmNames.join(', ')})` }, original([...path, end]), cell));
     }
+    if (phase.via !== undefined) checkRelay(cfg, phase, path, opts.relayableGenerators, out);
     const first = phaseNames.get(phase.name);
     if (first) out.push({ path: [...path, 'name'], message: `duplicate load phase name "${phase.name}" (also at ${formatPath(first)})` });
     else phaseNames.set(phase.name, path);
   }
+}
+
+function checkRelay(cfg: EffectiveConfig, phase: LoadEntry, path: JsonPath, relayable: readonly string[] | undefined, out: PathProblem[]): void {
+  const via = cfg.vms[phase.via!];
+  const at = [...path, 'via'];
+  if (phase.to === undefined) out.push({ path: at, message: 'a relayed phase needs "to": the VM whose server the relay forwards to' });
+  if (phase.via === phase.from || phase.via === phase.to) out.push({ path: at, message: `the relay VM "${phase.via}" must be neither the client ("from") nor the server ("to")` });
+  if (via && !RELAY_GUESTS.includes(via.guest)) out.push({ path: at, message: `VM "${phase.via}" is a ${via.guest} guest; splice relays run on ${RELAY_GUESTS.join(' or ')} guests` });
+  if (relayable && !relayable.includes(phase.generator)) {
+    out.push({ path: [...path, 'generator'], message: `generator "${phase.generator}" cannot run through a splice relay (can: ${relayable.join(', ')})` });
+  }
+  const params = phase.params ?? {};
+  if (params.udp === true || params.protocol === 'udp') out.push({ path: at, message: 'a splice relay carries TCP; this phase asks for UDP' });
 }
 
 /** Every semantic problem of a schema-valid playbook, without duplicates. */

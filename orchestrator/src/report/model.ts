@@ -108,7 +108,17 @@ export interface ReportInput {
 }
 
 /** Counters worth a line in the report: what mbuf refcounting diffs and fragment handling move. */
-const COUNTER_OF_INTEREST = /frag|forward|mbuf|mbstat|mcl|pool|drop|reass|defrag|pullup|Ierrs|Oerrs/i;
+const COUNTER_OF_INTEREST = /frag|forward|mbuf|mbstat|mcl|drop|reass|defrag|pullup|Ierrs|Oerrs/i;
+/** Of the pool table (hundreds of rows): gets, failures and items in use of the network pools. */
+const POOL_COUNTER = /^pool\.([^.]+)\.(\w+)$/;
+const POOL_OF_INTEREST = /mbuf|mcl|mtag|pf|frag|ipq|ip6q|sock|tcp|inpcb/;
+const POOL_COLUMN_OF_INTEREST = /^(requests|fail|inuse)$/;
+
+export function counterOfInterest(name: string): boolean {
+  const pool = POOL_COUNTER.exec(name);
+  if (pool) return POOL_OF_INTEREST.test(pool[1]!) && POOL_COLUMN_OF_INTEREST.test(pool[2]!);
+  return COUNTER_OF_INTEREST.test(name);
+}
 
 /** Throughput measurements compared across variants are those whose name ends in this. */
 const THROUGHPUT_SUFFIX = '.throughput';
@@ -214,7 +224,7 @@ export function buildReport(input: ReportInput): SessionReport {
   }
 
   const counters: SessionReport['counters'] = [];
-  const interesting = (input.counterDeltas ?? []).filter((c) => COUNTER_OF_INTEREST.test(c.name) && runByPk.has(c.run));
+  const interesting = (input.counterDeltas ?? []).filter((c) => counterOfInterest(c.name) && runByPk.has(c.run));
   for (const [key, cs] of groupBy(interesting, (c) => `${c.vm}\u0000${c.name}`)) {
     if (cs.every((c) => c.delta === 0)) continue;
     const [vm, counter] = key.split('\u0000') as [string, string];

@@ -15,6 +15,7 @@ import { classify, emptyEvents, type Classification, type RunEvents } from './cl
 import { KernelBuildFailed, type BootMedia, type RunDeps, type VmHandle } from './deps.ts';
 import { foldedStacks } from './profile.ts';
 import { PROFILE_GENERATOR } from '../load/registry.ts';
+import { withSpliceRelay } from './relay.ts';
 
 export interface RunContext {
   run: PlannedRun;
@@ -319,7 +320,7 @@ async function runLoad(
     rc.progress(`load ${phases.map((p) => p.name).join(' + ')}`);
     const tasks: Promise<void>[] = phases.map((phase) =>
       guarded(events, elapsed, `load ${phase.name}`, async () => {
-        const ms = await runPhase(deps, guests, phase, dir, signal);
+        const ms = await runPhase(deps, guests, phase, dir, log, signal);
         store.addMeasurements(runPk, phase.from, phase.name, ms);
         log(`load ${phase.name}: ${ms.map((m) => `${m.name}=${m.value}${m.unit}`).join(' ')}`);
       }),
@@ -343,7 +344,14 @@ async function runLoad(
   if (!injected) for (const step of timed) await guarded(events, elapsed, `step ${step.op}`, () => runStep(guests, step, store, runPk, dir, log, signal));
 }
 
-async function runPhase(deps: RunDeps, guests: Map<string, Guest>, phase: PlannedLoad, dir: string, signal: AbortSignal): Promise<Measurement[]> {
+async function runPhase(
+  deps: RunDeps,
+  guests: Map<string, Guest>,
+  phase: PlannedLoad,
+  dir: string,
+  log: (l: string) => void,
+  signal: AbortSignal,
+): Promise<Measurement[]> {
   const from = guests.get(phase.from);
   if (!from) throw new Error(`load ${phase.name}: no VM named ${phase.from}`);
   if (phase.generator === PROFILE_GENERATOR) {
@@ -356,13 +364,20 @@ async function runPhase(deps: RunDeps, guests: Map<string, Guest>, phase: Planne
   const family = addressFamily(phase.params.family);
   const gen = deps.generator(phase.generator);
   if (!gen.guests.includes(from.vm.guest)) throw new Error(`load ${phase.name}: generator ${gen.name} cannot run on a ${from.vm.guest} guest`);
-  return gen.run({
-    load: phase,
-    from: { vm: from.vm, shell: from.ctx.shell!, ...addressOf(from.vm, family) },
-    ...(to ? { to: { vm: to.vm, shell: to.ctx.shell!, ...addressOf(to.vm, family) } } : {}),
-    saveArtifact: async (name, content) => writeFileSync(join(dir, `${phase.name}.${name}`), content),
-    signal,
-  });
+  const target = to ? { vm: to.vm, shell: to.ctx.shell!, ...addressOf(to.vm, family) } : undefined;
+  const runGenerator = (relay?: { vm: string; address: string }) =>
+    gen.run({
+      load: phase,
+      from: { vm: from.vm, shell: from.ctx.shell!, ...addressOf(from.vm, family) },
+      ...(target ? { to: target } : {}),
+      ...(relay ? { relay } : {}),
+      saveArtifact: async (name, content) => writeFileSync(join(dir, `${phase.name}.${name}`), content),
+      signal,
+    });
+  if (!phase.via) return runGenerator();
+  const via = guests.get(phase.via);
+  if (!via) throw new Error(`load ${phase.name}: no VM named ${phase.via}`);
+  return withSpliceRelay(phase, gen, via, from.vm, target?.address, family, runGenerator, log);
 }
 
 /** A load's `family` parameter: 4/inet (default) or 6/inet6. */

@@ -119,7 +119,10 @@ describe('OpenBsdLabAdapter over a replayed console', () => {
   });
 
   it('runs commands one at a time, strips the echo and maps ok / error', async () => {
-    const { stream, typed } = fakeAgent(bootPart);
+    // `pools` answered as in a real run (fixtures/guest/openbsd-lab-splice-dut.txt).
+    const real = splitTranscript(readFileSync(new URL('../fixtures/guest/openbsd-lab-splice-dut.txt', import.meta.url), 'latin1'));
+    const pools = real.find((e) => e.command === 'pools')!.reply.replace(/\r/g, '').replace(/\n/g, '\r\n');
+    const { stream, typed } = fakeAgent(bootPart, (line) => (line === 'pools' ? `${pools}labinit> ` : undefined));
     const ctx = context(stream);
     const adapter = new OpenBsdLabAdapter();
     await adapter.waitReady(ctx, 5000);
@@ -135,6 +138,13 @@ describe('OpenBsdLabAdapter over a replayed console', () => {
     const counters = await adapter.counters(ctx);
     assert.equal(counters['if.vio0.obytes'], 370);
     assert.equal(counters['ip6.localout'], 9);
+    // The first pools table of that run (its mbufpl row, read from the fixture).
+    const row = /^mbufpl +(\d+) +(\d+) +(\d+) +(\d+) /m.exec(pools)!;
+    assert.deepEqual(
+      [counters['pool.mbufpl.size'], counters['pool.mbufpl.requests'], counters['pool.mbufpl.fail'], counters['pool.mbufpl.inuse']],
+      row.slice(1, 5).map(Number),
+    );
+    assert.deepEqual(typed.slice(-2), ['netstat', 'pools']);
   });
 
   it('configures interfaces, forwarding and pf with the transcript commands', async () => {

@@ -8,6 +8,7 @@ import {
   parseNetstat,
   parseNm,
   parseProfile,
+  parseSpliceStats,
   parseSysctl,
   splitTranscript,
   symbolizeFrame,
@@ -213,5 +214,41 @@ describe('agentCommand renders what the transcripts typed', () => {
     assert.throws(() => agentCommand.echo('a\nhalt'), /newline/);
     assert.throws(() => agentCommand.profile(0), /outside 1\.\.3600/);
     assert.throws(() => agentCommand.ifconfigMtu('vio0', 20), /bad mtu/);
+  });
+});
+
+describe('the splice relay (splice.c) on a real run', () => {
+  // The DUT console of a real mbuf-extref-lab-ci run (fixtures/guest/README.md).
+  const run = splitTranscript(readFileSync(new URL('../fixtures/guest/openbsd-lab-splice-dut.txt', import.meta.url), 'latin1'));
+
+  it('renders the start command the agent answered there', () => {
+    // Kernel messages (e.g. arpresolve) can come between the prompt and the echo of a command.
+    const text = run.map((e) => `${e.command}\n${e.reply}`).find((t) => /^splice start /m.test(t))!;
+    const command = /^splice start .*$/m.exec(text)![0];
+    assert.equal(agentCommand.spliceStart(5201, '2001:db8:2::2', 5201, 65), command);
+    assert.match(parseAgentReply(text.slice(text.indexOf(command) + command.length + 1), command).output, /^splice: relay pid \d+$/);
+    assert.throws(() => agentCommand.spliceStart(0, '192.0.2.2', 5201, 5), /port 0 outside/);
+    assert.throws(() => agentCommand.spliceStart(5201, '192.0.2.2; halt', 5201, 5), /bad splice target/);
+    assert.throws(() => agentCommand.spliceStart(5201, '192.0.2.2', 5201, 0), /seconds 0 outside/);
+  });
+
+  it('reads the counters of "splice stop"', () => {
+    const stop = run.find((e) => e.command === agentCommand.spliceStop())!;
+    const reply = parseAgentReply(stop.reply, stop.command);
+    assert.equal(reply.ok, true);
+    // Values as printed in the transcript: iperf3 -P 4 is one control and four data connections.
+    assert.deepEqual(parseSpliceStats(reply.output), {
+      state: 'ended',
+      accepted: 5,
+      connected: 5,
+      connectFailed: 0,
+      spliceFailed: 0,
+      bytes: 17947278,
+    });
+  });
+
+  it('ignores lines that are not counters, and a cut-off transcript keeps what it has', () => {
+    assert.deepEqual(parseSpliceStats('splice: relay killed\nsplice state running\nsplice accepted 3\nsplice byt'), { state: 'running', accepted: 3 });
+    assert.deepEqual(parseSpliceStats(''), {});
   });
 });

@@ -52,6 +52,19 @@ test('mbuf-extref-lab-ci: three real OpenBSD kernels forward through pf; ddb cap
   const tcp4 = s.throughput.find((t) => t.measurement === 'tcp4.throughput')!;
   for (const v of ['unpatched', 'proxy', 'refs']) assert.ok(tcp4.perVariant.find((p) => p.variant === v)!.median > 0, `${v}: TCP through the DUT`);
 
+  // Socket splicing on the DUT: every iperf3 connection (-P 4: a control and four data
+  // connections) was accepted by the agent's relay and spliced to the sink, and the kernel
+  // moved at least the bytes the sink's server received.
+  const measured = (name: string) => s.measurements.find((m) => m.measurement === name)?.perVariant ?? [];
+  for (const r of final.filter((x) => x.variant !== 'ddb')) {
+    const value = (name: string) => measured(name).find((p) => p.variant === r.variant)?.median;
+    assert.ok((value('splice6.splice.connected') ?? 0) >= 5, `${r.variant}: spliced connections`);
+    assert.equal(value('splice6.splice.splice-failed'), 0, `${r.variant}: no SO_SPLICE failed`);
+    const server = JSON.parse(readFileSync(join(r.dir, 'splice6.splice6-iperf3-server.json'), 'utf8')) as { end: { sum_received: { bytes: number } } };
+    assert.ok(server.end.sum_received.bytes > 0, `${r.variant}: data through the relay`);
+    assert.ok(value('splice6.splice.bytes')! >= server.end.sum_received.bytes, `${r.variant}: spliced bytes cover what the sink received`);
+  }
+
   // With pf reassembling and refragmenting on the DUT, IPv6 replies lose two hops on
   // one router (ip6_forward, then pf_refragment6 → ip6_forward again); IPv4 loses one.
   // Both facts are from the lab's real transcripts (../shared/openbsd-lab/README.md).

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseIperf3Json, Iperf3Error } from '../../src/load/iperf3-parse.ts';
-import { iperf3ClientCommand, iperf3Measurements, iperf3ServerCommand } from '../../src/load/iperf3.ts';
+import { iperf3ClientCommand, iperf3Measurements, iperf3ServerCommand, notListeningYet } from '../../src/load/iperf3.ts';
 
 // Fixtures: real iperf 3.12 runs on loopback (1 s each), see fixtures/load/README.md.
 const fx = (name: string) => readFileSync(new URL(`../fixtures/load/${name}`, import.meta.url), 'utf8');
@@ -73,4 +73,21 @@ test('commands: server one-shot JSON, client with UDP/bitrate/streams/IPv6', () 
   assert.throws(() => iperf3ClientCommand({ address: 'host; rm -rf /', seconds: 5 }), /literal/);
   assert.throws(() => iperf3ClientCommand({ address: '192.0.2.1', seconds: 0 }), /seconds/);
   assert.throws(() => iperf3ClientCommand({ address: '192.0.2.1', seconds: 5, bitrate: '1$(x)' }), /bitrate/);
+});
+
+test('a server that does not listen yet: refused directly, closed or reset behind a relay', () => {
+  const message = (name: string) => {
+    try {
+      parseIperf3Json(fx(name));
+    } catch (e) {
+      assert.ok(e instanceof Iperf3Error);
+      return e.message;
+    }
+    assert.fail(`${name} parsed without an error`);
+  };
+  assert.equal(notListeningYet(message('iperf3-refused.client.json'), false), true);
+  for (const name of ['iperf3-closed.client.json', 'iperf3-reset.client.json']) {
+    assert.equal(notListeningYet(message(name), true), true, `${name} behind a relay`);
+    assert.equal(notListeningYet(message(name), false), false, `${name} without a relay is a real failure`);
+  }
 });

@@ -19,7 +19,7 @@ test('tcpbench client summary (real output, see SOURCES.md)', () => {
     { conns: 4, mbps: 367.652 },
     { conns: 4, mbps: 241.68 },
   ]);
-  const [tp] = tcpbenchMeasurements(s, '4');
+  const [tp] = tcpbenchMeasurements(s, 'tcp4');
   assert.equal(tp!.name, 'tcp4.throughput');
   assert.ok(Math.abs(tp!.value - (445265160 * 8) / 15.352) < 1e-6);
 });
@@ -158,8 +158,19 @@ test('tcpbench and udpbench generators drive both ends and save the raw output',
     from: { vm, shell: shell('src', { tcpbench: fixture('tcpbench-client-n4.txt') }) },
     to: { vm, shell: shell('dst', {}), address: '198.51.100.2/24' },
   });
-  assert.equal(tcp[0]!.name, 'tcp4.throughput');
+  // Named after the phase, like every generator's measurements.
+  assert.equal(tcp[0]!.name, 'fwd4.throughput');
   assert.deepEqual(log.splice(0), ['dst start tcpbench -s', 'src exec tcpbench -n 4 -t 15 198.51.100.2', 'dst stop']);
+  // Through a splice relay the client connects to the relay; the server stays on "to".
+  await tcpbenchGenerator.run({
+    ...base,
+    load: { name: 'splice4', generator: 'tcpbench', from: 'src', to: 'dst', via: 'dut', durationSec: 15, params: { streams: 4 }, group: 0 },
+    from: { vm, shell: shell('src', { tcpbench: fixture('tcpbench-client-n4.txt') }) },
+    to: { vm, shell: shell('dst', {}), address: '198.51.100.2/24' },
+    relay: { vm: 'dut', address: '192.0.2.1' },
+  });
+  assert.deepEqual(log.splice(0), ['dst start tcpbench -s', 'src exec tcpbench -n 4 -t 15 192.0.2.1', 'dst stop']);
+  assert.equal(tcpbenchGenerator.serverPort!({ name: 'x', generator: 'tcpbench', from: 'a', durationSec: 1, params: {}, group: 0 }), 12345);
   const udp = await udpbenchGenerator.run({
     ...base,
     load: { name: 'udp6', generator: 'udpbench', from: 'src', to: 'dst', durationSec: 1, params: { length: 1000 }, group: 0 },
@@ -168,11 +179,11 @@ test('tcpbench and udpbench generators drive both ends and save the raw output',
   });
   assert.deepEqual(udp.map((m) => m.name), ['udp6.throughput', 'udp6.send-rate', 'udp6.loss']);
   assert.deepEqual(log, ['dst start udpbench -l1000 -p12345 -t3 recv 2001:db8:2::2', 'src exec udpbench -l1000 -p12345 -t1 send 2001:db8:2::2', 'dst wait']);
-  assert.deepEqual(artifacts, ['fwd4-tcpbench.txt', 'udp6-udpbench.txt']);
+  assert.deepEqual(artifacts, ['fwd4-tcpbench.txt', 'splice4-tcpbench.txt', 'udp6-udpbench.txt']);
 });
 
 test('splice relay: relayd.conf(5) relay block and relayd(8) check/run commands', async () => {
-  const { renderRelaydConf, relaydCommands } = await import('../../src/load/splice-relay.ts');
+  const { renderRelaydConf, relaydCommands } = await import('../../src/guest/openbsd-relayd.ts');
   // relayd.conf(5) EXAMPLES: relay sshforward { ... listen on www.example.com port 2222 / forward to shell.example.com port 22 }
   assert.equal(
     renderRelaydConf({ name: 'splice', listen: { address: '192.0.2.1', port: 12345 }, forward: { address: '198.51.100.2', port: 12345 } }),

@@ -9,7 +9,7 @@ import { formatPath, formatProblem, PlaybookError, type Problem } from '../../sr
 const FILE = '/tmp/obsdlab-test/pb.yaml';
 
 /** Problems of a playbook text (fails the test if it is accepted). */
-function problemsOf(text: string, opts: { checkFiles?: boolean; generators?: string[] } = {}): Problem[] {
+function problemsOf(text: string, opts: { checkFiles?: boolean; generators?: string[]; relayableGenerators?: string[] } = {}): Problem[] {
   try {
     parsePlaybook(text, FILE, { checkFiles: false, ...opts });
   } catch (err) {
@@ -292,6 +292,31 @@ describe('playbook loading', () => {
     // The unknown variant "r" is still checked against the base playbook, so its kernel is unknown too.
     assert.ok(problems.some((p) => p.path === 'vms.a.kernel' && /unknown kernel "r" .*in cells variant=r,btrace=off; variant=r,btrace=on$/.test(p.message)));
     assert.equal(problems.length, 14, problems.map(formatProblem).join('\n'));
+  });
+
+  it('checks relayed phases: a target, an OpenBSD relay that is neither end, a TCP generator', () => {
+    const text = [
+      VALID, //                                                                  1-16
+      '  r:', //                                                                 17
+      '    guest: openbsd-lab', //                                               18
+      '    kernel: linux', //                                                    19
+      'load:', //                                                                20
+      '  - {name: a1, generator: iperf3, from: a, to: b, via: r}', //           21
+      '  - {name: a2, generator: iperf3, from: a, via: r}', //                  22
+      '  - {name: a3, generator: iperf3, from: a, to: b, via: b}', //           23
+      '  - {name: a4, generator: ping, from: a, to: b, via: r}', //             24
+      '  - {name: a5, generator: iperf3, from: a, to: b, via: r, params: {udp: true}}', // 25
+      '  - {name: a6, generator: iperf3, from: a, to: r, via: nosuch}', //      26
+    ].join('\n');
+    const problems = problemsOf(text, { generators: ['iperf3', 'ping'], relayableGenerators: ['iperf3'] });
+    at(problems, 'load[1].via', 22, 49, /a relayed phase needs "to"/);
+    at(problems, 'load[2].via', 23, 56, /the relay VM "b" must be neither the client \("from"\) nor the server \("to"\)/);
+    assert.ok(problems.some((p) => p.path === 'load[2].via' && /"b" is a testguest guest; splice relays run on openbsd or openbsd-lab guests/.test(p.message)));
+    at(problems, 'load[3].generator', 24, 27, /generator "ping" cannot run through a splice relay \(can: iperf3\)/);
+    at(problems, 'load[4].via', 25, 56, /a splice relay carries TCP; this phase asks for UDP/);
+    at(problems, 'load[5].via', 26, 56, /unknown VM "nosuch"/);
+    assert.ok(!problems.some((p) => p.path.startsWith('load[0]')), problems.map(formatProblem).join('\n'));
+    assert.equal(problems.length, 6, problems.map(formatProblem).join('\n'));
   });
 
   it('points at the variant when the variant wrote the bad value', () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildReport, type ReportInput } from '../../src/report/model.ts';
+import { buildReport, counterOfInterest, type ReportInput } from '../../src/report/model.ts';
 import { renderText } from '../../src/report/text.ts';
 import { renderJunit } from '../../src/report/junit.ts';
 import type { RunRecord } from '../../src/store/db.ts';
@@ -88,4 +88,14 @@ test('throughput is compared across variants, other measurements summarised by m
   assert.equal(t.comparisons.length, 1);
   assert.ok(t.comparisons[0]!.relDiff > 0, 'b is faster than a');
   assert.deepEqual(r.measurements.map((m) => [m.measurement, m.perVariant.map((v) => v.median)]), [['frag6.ttl', [62, 63]]]);
+});
+
+test('the report keeps network counters and, of the pool table, gets, failures and items in use of network pools', () => {
+  // Counter names as the lab DUT reported them in a real run (netstat and pools).
+  for (const name of ['ip.fragmented', 'ip6.ofragments', 'if.vio1.odrop', 'mbstat.mt_data', 'pool.mbufpl.requests', 'pool.mcl2k.inuse', 'pool.pfstate.fail']) {
+    assert.equal(counterOfInterest(name), true, name);
+  }
+  for (const name of ['pool.mbufpl.hiwat', 'pool.mcl2k.npage', 'pool.amappl.requests', 'pool.anonpl.inuse', 'ip6.localout']) {
+    assert.equal(counterOfInterest(name), false, name);
+  }
 });

@@ -24,6 +24,18 @@
 #define LAB_SYS_socket 97 /* = SYS_socket */
 #define LAB_SYS_mkdir 136 /* = SYS_mkdir */
 #define LAB_SYS_sysctl 202 /* = SYS_sysctl */
+#define LAB_SYS_fork 2 /* = SYS_fork */
+#define LAB_SYS_wait4 11 /* = SYS_wait4 */
+#define LAB_SYS_accept 30 /* = SYS_accept */
+#define LAB_SYS_mmap 49 /* = SYS_mmap */
+#define LAB_SYS_connect 98 /* = SYS_connect */
+#define LAB_SYS_bind 104 /* = SYS_bind */
+#define LAB_SYS_setsockopt 105 /* = SYS_setsockopt */
+#define LAB_SYS_listen 106 /* = SYS_listen */
+#define LAB_SYS_getsockopt 118 /* = SYS_getsockopt */
+#define LAB_SYS_kill 122 /* = SYS_kill */
+#define LAB_SYS_shutdown 134 /* = SYS_shutdown */
+#define LAB_SYS_poll 252 /* = SYS_poll */
 
 /* open(2), mknod(2), mount(2), reboot(2), clocks */
 #define LAB_O_RDONLY 0x0000 /* = O_RDONLY */
@@ -68,6 +80,23 @@
 #define LAB_ND6_INFINITE_LIFETIME 0xffffffffU /* = ND6_INFINITE_LIFETIME */
 #define LAB_IFF_UP 0x1 /* = IFF_UP */
 #define LAB_IFNAMSIZ 16 /* = IFNAMSIZ */
+#define LAB_SOCK_STREAM 1 /* = SOCK_STREAM */
+#define LAB_SOL_SOCKET 0xffff /* = SOL_SOCKET */
+#define LAB_SO_REUSEADDR 0x0004 /* = SO_REUSEADDR */
+#define LAB_SO_SPLICE 0x1023 /* = SO_SPLICE */
+#define LAB_SHUT_WR 1 /* = SHUT_WR */
+#define LAB_POLLIN 0x0001 /* = POLLIN */
+#define LAB_POLLERR 0x0008 /* = POLLERR */
+#define LAB_POLLHUP 0x0010 /* = POLLHUP */
+#define LAB_POLLNVAL 0x0020 /* = POLLNVAL */
+#define LAB_PROT_READ 0x01 /* = PROT_READ */
+#define LAB_PROT_WRITE 0x02 /* = PROT_WRITE */
+#define LAB_MAP_SHARED 0x0001 /* = MAP_SHARED */
+#define LAB_MAP_ANON 0x1000 /* = MAP_ANON */
+#define LAB_SIGKILL 9 /* = SIGKILL */
+#define LAB_WNOHANG 0x01 /* = WNOHANG */
+#define LAB_ECHILD 10 /* = ECHILD */
+#define LAB_EAGAIN 35 /* = EAGAIN */
 
 /* sysctl MIB numbers */
 #define LAB_CTL_KERN 1 /* = CTL_KERN */
@@ -79,6 +108,10 @@
 #define LAB_KERN_SECURELVL 9 /* = KERN_SECURELVL */
 #define LAB_KERN_MBSTAT 59 /* = KERN_MBSTAT */
 #define LAB_KERN_ALLOWDT 65 /* = KERN_ALLOWDT */
+#define LAB_KERN_POOL 49 /* = KERN_POOL */
+#define LAB_KERN_POOL_NPOOLS 1 /* = KERN_POOL_NPOOLS */
+#define LAB_KERN_POOL_NAME 2 /* = KERN_POOL_NAME */
+#define LAB_KERN_POOL_POOL 3 /* = KERN_POOL_POOL */
 #define LAB_HW_NCPU 3 /* = HW_NCPU */
 #define LAB_DBCTL_MAXWIDTH 2 /* = DBCTL_MAXWIDTH */
 #define LAB_DBCTL_MAXLINE 3 /* = DBCTL_MAXLINE */
@@ -135,6 +168,9 @@
 #define LAB_OFF_IP6STAT_M1 (279 * 8) /* = offsetof(struct ip6stat, ip6s_m1) */
 #define LAB_OFF_IP6STAT_RTCACHEHIT (3208 - 32) /* = offsetof(struct ip6stat, ip6s_rtcachehit) */
 #define LAB_SIZEOF_MBSTAT 136 /* = sizeof(struct mbstat) */
+#define LAB_SIZEOF_KINFO_POOL 96 /* = sizeof(struct kinfo_pool) */
+#define LAB_OFF_KINFO_POOL_NGET 40 /* = offsetof(struct kinfo_pool, pr_nget) */
+#define LAB_OFF_KINFO_POOL_NIDLE 88 /* = offsetof(struct kinfo_pool, pr_nidle) */
 #define LAB_SIZEOF_DT_EVT 456 /* = sizeof(struct dt_evt) */
 #define LAB_OFF_DT_EVT_KSTACK 32 /* = offsetof(struct dt_evt, dtev_kstack) */
 #define LAB_SIZEOF_DTIOC_PROBE_INFO 56 /* = sizeof(struct dtioc_probe_info) */

@@ -20,6 +20,31 @@ struct lab_timespec {
 	long tv_nsec;
 };
 
+struct lab_sockaddr_in {
+	u8 sin_len;
+	u8 sin_family;
+	u16 sin_port;
+	u8 sin_addr[4];
+	char sin_zero[8];
+};
+_Static_assert(sizeof(struct lab_sockaddr_in) == LAB_SIZEOF_SOCKADDR_IN, "sockaddr_in");
+
+struct lab_sockaddr_in6 {
+	u8 sin6_len;
+	u8 sin6_family;
+	u16 sin6_port;
+	u32 sin6_flowinfo;
+	u8 sin6_addr[16];
+	u32 sin6_scope_id;
+};
+_Static_assert(sizeof(struct lab_sockaddr_in6) == LAB_SIZEOF_SOCKADDR_IN6, "sockaddr_in6");
+
+struct lab_pollfd {
+	int fd;
+	short events;
+	short revents;
+};
+
 /* syscalls.c: each returns the result, or -errno on failure */
 long sys_exit(long status);
 long sys_read(long fd, void *buf, size_t n);
@@ -36,6 +61,18 @@ long sys_nanosleep(const struct lab_timespec *req, struct lab_timespec *rem);
 long sys_socket(long domain, long type, long proto);
 long sys_mkdir(const char *path, long mode);
 long sys_sysctl(const int *name, unsigned long namelen, void *old, size_t *oldlen, void *new, size_t newlen);
+long sys_fork(void);
+long sys_wait4(long pid, int *status, long options, void *rusage);
+long sys_kill(long pid, long sig);
+long sys_mmap(void *addr, size_t len, long prot, long flags, long fd, long off);
+long sys_accept(long fd, void *addr, u32 *addrlen);
+long sys_connect(long fd, const void *addr, u32 addrlen);
+long sys_bind(long fd, const void *addr, u32 addrlen);
+long sys_listen(long fd, long backlog);
+long sys_setsockopt(long fd, long level, long name, const void *val, u32 len);
+long sys_getsockopt(long fd, long level, long name, void *val, u32 *len);
+long sys_shutdown(long fd, long how);
+long sys_poll(struct lab_pollfd *fds, unsigned long nfds, long timeout_ms);
 
 /* util.c: memory, strings, output */
 void *memset(void *d, int c, size_t n);
@@ -86,6 +123,8 @@ int cmd_pf(int argc, char **argv);
 int cmd_netstat(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_ddb(int argc, char **argv);
+int cmd_splice(int argc, char **argv);
+int cmd_pools(int argc, char **argv);
 
 /* sysctl.c helpers shared with other commands */
 long sysctl_get_int(const int *mib, unsigned n, int *value);

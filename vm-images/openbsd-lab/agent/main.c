@@ -108,7 +108,9 @@ cmd_help(int argc, char **argv)
 		"  sysctl [NAME[=VALUE]]\n"
 		"  pf on|off\n"
 		"  netstat\n"
+		"  pools\n"
 		"  profile SECONDS [TOP]\n"
+		"  splice start PORT ADDR FPORT SECONDS | splice stop | splice\n"
 		"  ddb | reboot | halt | poweroff | sleep N | echo TEXT | help\n");
 	return 0;
 }
@@ -155,8 +157,10 @@ static const struct command {
 	{ "sysctl", cmd_sysctl },
 	{ "pf", cmd_pf },
 	{ "netstat", cmd_netstat },
+	{ "pools", cmd_pools },
 	{ "profile", cmd_profile },
 	{ "ddb", cmd_ddb },
+	{ "splice", cmd_splice },
 	{ "reboot", cmd_reboot },
 	{ "halt", cmd_reboot },
 	{ "poweroff", cmd_reboot },

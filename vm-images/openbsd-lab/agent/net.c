@@ -7,25 +7,6 @@ struct lab_sockaddr {
 	char sa_data[14];
 };
 
-struct lab_sockaddr_in {
-	u8 sin_len;
-	u8 sin_family;
-	u16 sin_port;
-	u8 sin_addr[4];
-	char sin_zero[8];
-};
-_Static_assert(sizeof(struct lab_sockaddr_in) == LAB_SIZEOF_SOCKADDR_IN, "sockaddr_in");
-
-struct lab_sockaddr_in6 {
-	u8 sin6_len;
-	u8 sin6_family;
-	u16 sin6_port;
-	u32 sin6_flowinfo;
-	u8 sin6_addr[16];
-	u32 sin6_scope_id;
-};
-_Static_assert(sizeof(struct lab_sockaddr_in6) == LAB_SIZEOF_SOCKADDR_IN6, "sockaddr_in6");
-
 struct lab_ifreq {
 	char ifr_name[LAB_IFNAMSIZ];
 	union {

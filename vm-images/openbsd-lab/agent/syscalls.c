@@ -43,6 +43,18 @@ SYSCALL_STUB(nanosleep, LAB_SYS_nanosleep);
 SYSCALL_STUB(socket, LAB_SYS_socket);
 SYSCALL_STUB(mkdir, LAB_SYS_mkdir);
 SYSCALL_STUB(sysctl, LAB_SYS_sysctl);
+SYSCALL_STUB(fork, LAB_SYS_fork);
+SYSCALL_STUB(wait4, LAB_SYS_wait4);
+SYSCALL_STUB(kill, LAB_SYS_kill);
+SYSCALL_STUB(mmap, LAB_SYS_mmap);
+SYSCALL_STUB(accept, LAB_SYS_accept);
+SYSCALL_STUB(connect, LAB_SYS_connect);
+SYSCALL_STUB(bind, LAB_SYS_bind);
+SYSCALL_STUB(listen, LAB_SYS_listen);
+SYSCALL_STUB(setsockopt, LAB_SYS_setsockopt);
+SYSCALL_STUB(getsockopt, LAB_SYS_getsockopt);
+SYSCALL_STUB(shutdown, LAB_SYS_shutdown);
+SYSCALL_STUB(poll, LAB_SYS_poll);
 
 /* The "OpenBSD" ident note: the kernel's elf_os_pt_note() looks for this name. */
 __asm__(".pushsection .note.openbsd.ident,\"a\",@note\n"
