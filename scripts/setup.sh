@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   # QEMU and disk images
   qemu-system-x86 qemu-utils
-  # cross-building OpenBSD kernels, boot blocks and the lab image (see docs/openbsd-lab.md)
+  # cross-building OpenBSD kernels, boot blocks and the lab image (see docs/build.md and vm-images/openbsd-lab/README.md)
   clang-19 lld-19 llvm-19 binutils bmake byacc flex gcc libc6-dev make xorriso makefs ccache
   # patches, sources, builder tests (a local sshd), process hygiene (setpriv)
   patch git openssh-server openssh-client util-linux

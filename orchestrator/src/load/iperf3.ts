@@ -88,6 +88,7 @@ function param<T extends string | number | boolean>(ctx: LoadContext, key: strin
 export const iperf3Generator: LoadGenerator = {
   name: 'iperf3',
   guests: ['testguest', 'openbsd'],
+  serverGuests: ['testguest', 'openbsd'],
   async run(ctx: LoadContext): Promise<Measurement[]> {
     const { load } = ctx;
     if (!ctx.to?.address) throw new Error(`load ${load.name}: iperf3 needs a target VM with an address ("to:")`);

@@ -3,6 +3,7 @@ import { iperf3Generator } from './iperf3.ts';
 import { pingGenerator } from './ping.ts';
 import { tcpbenchGenerator } from './tcpbench.ts';
 import { udpbenchGenerator } from './udpbench.ts';
+import type { GeneratorGuests } from '../playbook/semantic.ts';
 import type { LoadGenerator } from './types.ts';
 
 const GENERATORS: LoadGenerator[] = [iperf3Generator, pingGenerator, tcpbenchGenerator, udpbenchGenerator];
@@ -25,8 +26,9 @@ export function relayableGeneratorNames(): string[] {
 }
 
 /** What the playbook checks need to know of the registry. */
-export function playbookLoadOptions(): { generators: string[]; relayableGenerators: string[] } {
-  return { generators: playbookGeneratorNames(), relayableGenerators: relayableGeneratorNames() };
+export function playbookLoadOptions(): { generators: string[]; relayableGenerators: string[]; generatorGuests: Record<string, GeneratorGuests> } {
+  const generatorGuests = Object.fromEntries(GENERATORS.map((g) => [g.name, { client: g.guests, ...(g.serverGuests ? { server: g.serverGuests } : {}) }]));
+  return { generators: playbookGeneratorNames(), relayableGenerators: relayableGeneratorNames(), generatorGuests };
 }
 
 export function getGenerator(name: string): LoadGenerator {

@@ -82,6 +82,7 @@ export function tcpbenchMeasurements(s: TcpbenchSummary, load: string): Measurem
 export const tcpbenchGenerator: LoadGenerator = {
   name: 'tcpbench',
   guests: ['openbsd'],
+  serverGuests: ['openbsd'],
   async run(ctx: LoadContext): Promise<Measurement[]> {
     const { load } = ctx;
     if (!ctx.to?.address) throw new Error(`load ${load.name}: tcpbench needs a target VM with an address ("to:")`);

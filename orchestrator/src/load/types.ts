@@ -41,6 +41,8 @@ export interface LoadGenerator {
   readonly name: string;
   /** Guest kinds whose shells this generator knows how to drive. */
   readonly guests: PlannedVm['guest'][];
+  /** Guest kinds that can run the server side on `to`; absent when `to` only lends its address (ping). */
+  readonly serverGuests?: PlannedVm['guest'][];
   run(ctx: LoadContext): Promise<Measurement[]>;
   /** TCP generators whose client makes plain connections to one server port can run through a relay ("via"). */
   serverPort?(load: PlannedLoad): number;

@@ -71,6 +71,7 @@ export function udpbenchMeasurements(send: UdpbenchResult, recv: UdpbenchResult,
 export const udpbenchGenerator: LoadGenerator = {
   name: 'udpbench',
   guests: ['openbsd'],
+  serverGuests: ['openbsd'],
   async run(ctx: LoadContext): Promise<Measurement[]> {
     const { load } = ctx;
     if (!ctx.to?.address) throw new Error(`load ${load.name}: udpbench needs a target VM with an address ("to:")`);

@@ -11,13 +11,15 @@ import type { Plan } from './plan-types.ts';
 import { formatPath, PlaybookError, type JsonPath, type PathProblem, type Problem } from './problems.ts';
 import { schemaProblems } from './schema-check.ts';
 import type { Playbook } from './schema.ts';
-import { semanticProblems } from './semantic.ts';
+import { semanticProblems, type SemanticOptions } from './semantic.ts';
 
 export interface LoadOptions {
   /** Known load generators; phases naming others are problems. */
   generators?: readonly string[];
   /** Generators that can run through a splice relay ("via"). */
   relayableGenerators?: readonly string[];
+  /** Guest kinds of each generator's client and server. */
+  generatorGuests?: SemanticOptions['generatorGuests'];
   /** Check that input files (patches, fix-ups, config files, rules files, source trees) exist. Default true. */
   checkFiles?: boolean;
 }
@@ -172,6 +174,7 @@ export function parsePlaybook(text: string, file: string, opts: LoadOptions = {}
         dir,
         ...(opts.generators ? { generators: opts.generators } : {}),
         ...(opts.relayableGenerators ? { relayableGenerators: opts.relayableGenerators } : {}),
+        ...(opts.generatorGuests ? { generatorGuests: opts.generatorGuests } : {}),
       }),
     );
   } catch (err) {

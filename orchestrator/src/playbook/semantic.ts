@@ -28,6 +28,14 @@ export interface SemanticOptions {
   generators?: readonly string[];
   /** Generators that can run through a splice relay ("via"); when given, others are problems. */
   relayableGenerators?: readonly string[];
+  /** Guest kinds each generator's client (on "from") and server (on "to") run on; when given, others are problems. */
+  generatorGuests?: Readonly<Record<string, GeneratorGuests>>;
+}
+
+export interface GeneratorGuests {
+  client: readonly string[];
+  /** Absent: "to" only lends its address. */
+  server?: readonly string[];
 }
 
 /** Guest kinds that can run a splice relay. */
@@ -263,9 +271,24 @@ function checkCell(
       if (vm !== undefined && !vmNames.includes(vm) && !unresolved(vm)) out.push(inCell({ path: [...path, end], message: `unknown VM "${vm}" (vms: ${vmNames.join(', ')})` }, original([...path, end]), cell));
     }
     if (phase.via !== undefined) checkRelay(cfg, phase, path, opts.relayableGenerators, out);
+    const guests = opts.generatorGuests?.[phase.generator];
+    if (guests) checkGeneratorGuests(cfg, phase, path, guests, out);
     const first = phaseNames.get(phase.name);
     if (first) out.push({ path: [...path, 'name'], message: `duplicate load phase name "${phase.name}" (also at ${formatPath(first)})` });
     else phaseNames.set(phase.name, path);
+  }
+}
+
+function checkGeneratorGuests(cfg: EffectiveConfig, phase: LoadEntry, path: JsonPath, guests: GeneratorGuests, out: PathProblem[]): void {
+  const ends: ['from' | 'to', readonly string[] | undefined, string][] = [
+    ['from', guests.client, 'client'],
+    ['to', guests.server, 'server'],
+  ];
+  for (const [end, kinds, side] of ends) {
+    const name = phase[end];
+    const vm = name !== undefined ? cfg.vms[name] : undefined;
+    if (!vm || !kinds || kinds.includes(vm.guest)) continue;
+    out.push({ path: [...path, end], message: `generator ${phase.generator} runs its ${side} on ${kinds.join(' or ')} guests; VM "${name}" is a ${vm.guest} guest` });
   }
 }
 

@@ -377,7 +377,7 @@ async function runPhase(
   if (!phase.via) return runGenerator();
   const via = guests.get(phase.via);
   if (!via) throw new Error(`load ${phase.name}: no VM named ${phase.via}`);
-  return withSpliceRelay(phase, gen, via, from.vm, target?.address, family, runGenerator, log);
+  return withSpliceRelay(phase, gen, via, from.vm, target?.address, family, runGenerator, log, signal);
 }
 
 /** A load's `family` parameter: 4/inet (default) or 6/inet6. */

@@ -44,9 +44,11 @@ export interface RelayGuest {
 
 /**
  * Runs `body` with a splice relay on `via` forwarding to `server`'s address.
- * The relay is stopped whatever happens; its counters follow the generator's
- * measurements. A relay that cannot be stopped after a good load loses only
- * its counters (logged), never the load's measurements.
+ * The relay is stopped whatever happens, except once the run is stopping (a
+ * crash: the relay VM's console may be in the middle of a ddb session that a
+ * stray command would disturb; the relay dies with the VM). Its counters follow
+ * the generator's measurements. A relay that cannot be stopped after a good
+ * load loses only its counters (logged), never the load's measurements.
  */
 export async function withSpliceRelay(
   phase: PlannedLoad,
@@ -57,6 +59,7 @@ export async function withSpliceRelay(
   family: 4 | 6,
   body: (relay: { vm: string; address: string }) => Promise<Measurement[]>,
   log: (line: string) => void,
+  signal: AbortSignal,
 ): Promise<Measurement[]> {
   const where = `load ${phase.name} via ${via.vm.name}`;
   if (!via.adapter.startSpliceRelay) throw new Error(`${where}: ${via.vm.guest} guests cannot run a splice relay`);
@@ -75,9 +78,10 @@ export async function withSpliceRelay(
   try {
     measurements = await body({ vm: via.vm.name, address: listen });
   } catch (err) {
-    await relay.stop().catch((e: unknown) => log(`${where}: stopping the relay failed: ${(e as Error).message}`));
+    if (!signal.aborted) await relay.stop().catch((e: unknown) => log(`${where}: stopping the relay failed: ${(e as Error).message}`));
     throw err;
   }
+  if (signal.aborted) return measurements;
   try {
     const stats = await relay.stop();
     if (stats.lastError) log(`${where}: relay's last error ${stats.lastError}`);

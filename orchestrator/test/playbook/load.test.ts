@@ -3,13 +3,13 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadPlaybook, parsePlaybook } from '../../src/playbook/load.ts';
+import { loadPlaybook, parsePlaybook, type LoadOptions } from '../../src/playbook/load.ts';
 import { formatPath, formatProblem, PlaybookError, type Problem } from '../../src/playbook/problems.ts';
 
 const FILE = '/tmp/obsdlab-test/pb.yaml';
 
 /** Problems of a playbook text (fails the test if it is accepted). */
-function problemsOf(text: string, opts: { checkFiles?: boolean; generators?: string[]; relayableGenerators?: string[] } = {}): Problem[] {
+function problemsOf(text: string, opts: Omit<LoadOptions, 'checkFiles'> & { checkFiles?: boolean } = {}): Problem[] {
   try {
     parsePlaybook(text, FILE, { checkFiles: false, ...opts });
   } catch (err) {
@@ -317,6 +317,20 @@ describe('playbook loading', () => {
     at(problems, 'load[5].via', 26, 56, /unknown VM "nosuch"/);
     assert.ok(!problems.some((p) => p.path.startsWith('load[0]')), problems.map(formatProblem).join('\n'));
     assert.equal(problems.length, 6, problems.map(formatProblem).join('\n'));
+  });
+
+  it('checks that a generator runs its client and server on the guest kinds of "from" and "to"', () => {
+    const text = [
+      VALID, //                                                                  1-16
+      'load:', //                                                                17
+      '  - {name: a1, generator: tcpbench, from: a, to: b}', //                  18
+      '  - {name: a2, generator: ping, from: a, to: b}', //                      19
+    ].join('\n');
+    const generatorGuests = { tcpbench: { client: ['openbsd'], server: ['openbsd'] }, ping: { client: ['testguest'] } };
+    const problems = problemsOf(text, { generators: ['tcpbench', 'ping'], generatorGuests });
+    at(problems, 'load[0].from', 18, 43, /generator tcpbench runs its client on openbsd guests; VM "a" is a testguest guest/);
+    at(problems, 'load[0].to', 18, 50, /generator tcpbench runs its server on openbsd guests; VM "b" is a testguest guest/);
+    assert.equal(problems.length, 2, problems.map(formatProblem).join('\n'));
   });
 
   it('points at the variant when the variant wrote the bad value', () => {

@@ -58,6 +58,8 @@ function relayGuest(events: string[], stats: SpliceRelayStats, stopFails = false
   return { vm: dut, adapter, ctx: {} as GuestContext };
 }
 
+const live = new AbortController().signal;
+
 const iperf = { name: 'iperf3', guests: ['testguest'], run: async () => [], serverPort: (l: PlannedLoad) => Number(l.params.port) } as LoadGenerator;
 
 test('the generator connects to the relay, which forwards to the server port, and is stopped after', async () => {
@@ -65,7 +67,7 @@ test('the generator connects to the relay, which forwards to the server port, an
   const ms = await withSpliceRelay(phase, iperf, relayGuest(events, { bytes: 1234, accepted: 3 }), source, '198.51.100.2', 4, async (relay) => {
     events.push(`client -> ${relay.vm} ${relay.address}`);
     return [{ name: 'splice4.throughput', value: 1e6, unit: 'bit/s' }];
-  }, () => {});
+  }, () => {}, live);
   assert.deepEqual(events, ['start 192.0.2.1:5999 -> 198.51.100.2:5999 for 65s', 'client -> dut 192.0.2.1', 'stop']);
   assert.deepEqual(ms.map((m) => m.name), ['splice4.throughput', 'splice4.splice.bytes', 'splice4.splice.accepted']);
 });
@@ -75,7 +77,7 @@ test('a failing load still stops the relay and keeps its own error', async () =>
   await assert.rejects(
     withSpliceRelay(phase, iperf, relayGuest(events, {}), source, '198.51.100.2', 4, async () => {
       throw new Error('iperf3: connection refused');
-    }, () => {}),
+    }, () => {}, live),
     /iperf3: connection refused/,
   );
   assert.equal(events.at(-1), 'stop');
@@ -83,7 +85,7 @@ test('a failing load still stops the relay and keeps its own error', async () =>
 
 test('a relay that cannot be stopped loses its counters, not the load, and says so', async () => {
   const logged: string[] = [];
-  const ms = await withSpliceRelay(phase, iperf, relayGuest([], {}, true), source, '198.51.100.2', 4, async () => [{ name: 'splice4.throughput', value: 1, unit: 'bit/s' }], (l) => logged.push(l));
+  const ms = await withSpliceRelay(phase, iperf, relayGuest([], {}, true), source, '198.51.100.2', 4, async () => [{ name: 'splice4.throughput', value: 1, unit: 'bit/s' }], (l) => logged.push(l), live);
   assert.deepEqual(ms.map((m) => m.name), ['splice4.throughput']);
   assert.match(logged[0]!, /load splice4 via dut: stopping the relay failed, its counters are lost: console gone/);
 });
@@ -91,8 +93,21 @@ test('a relay that cannot be stopped loses its counters, not the load, and says 
 test('what cannot be relayed is an error naming the phase and relay', async () => {
   const noRelay: RelayGuest = { vm: vm('dut', 'testguest', dut.nics), adapter: {} as GuestAdapter, ctx: {} as GuestContext };
   const body = async () => [];
-  await assert.rejects(withSpliceRelay(phase, iperf, noRelay, source, '198.51.100.2', 4, body, () => {}), /load splice4 via dut: testguest guests cannot run a splice relay/);
+  await assert.rejects(withSpliceRelay(phase, iperf, noRelay, source, '198.51.100.2', 4, body, () => {}, live), /load splice4 via dut: testguest guests cannot run a splice relay/);
   const ping = { ...iperf, name: 'ping', serverPort: undefined } as LoadGenerator;
-  await assert.rejects(withSpliceRelay(phase, ping, relayGuest([], {}), source, '198.51.100.2', 4, body, () => {}), /generator ping cannot run through a relay/);
-  await assert.rejects(withSpliceRelay(phase, iperf, relayGuest([], {}), source, undefined, 6, body, () => {}), /the server VM has no IPv6 address/);
+  await assert.rejects(withSpliceRelay(phase, ping, relayGuest([], {}), source, '198.51.100.2', 4, body, () => {}, live), /generator ping cannot run through a relay/);
+  await assert.rejects(withSpliceRelay(phase, iperf, relayGuest([], {}), source, undefined, 6, body, () => {}, live), /the server VM has no IPv6 address/);
+});
+
+test('once the run is stopping (a crash), the relay is left alone: its console may be in ddb', async () => {
+  const events: string[] = [];
+  const crash = new AbortController();
+  await assert.rejects(
+    withSpliceRelay(phase, iperf, relayGuest(events, {}), source, '198.51.100.2', 4, async () => {
+      crash.abort(new Error('panic on dut'));
+      throw new Error('aborted');
+    }, () => {}, crash.signal),
+    /aborted/,
+  );
+  assert.ok(!events.includes('stop'), events.join(', '));
 });
