@@ -15,6 +15,7 @@ import { classify, emptyEvents, type Classification, type RunEvents } from './cl
 import { KernelBuildFailed, type BootMedia, type RunDeps, type VmHandle } from './deps.ts';
 import { foldedStacks } from './profile.ts';
 import { PROFILE_GENERATOR } from '../load/registry.ts';
+import { pathAnswers, pathsToProbe, stallDetail } from './path-probe.ts';
 import { withSpliceRelay } from './relay.ts';
 
 export interface RunContext {
@@ -339,7 +340,11 @@ async function runLoad(
     }
     // A crash stops the wait at once: commands still running on dead guests end on their own timeouts.
     await Promise.race([Promise.all(tasks), whenAborted(signal)]);
-    if (events.commandFailures.length && !signal.aborted) await probeForHangs(guests, run, events, elapsed, log, rc.signal);
+    if (events.commandFailures.length && !signal.aborted) {
+      await probeForHangs(guests, run, events, elapsed, log, rc.signal);
+      // A hung guest or a dead path fails every later phase too: stop here.
+      if (events.hangs.length) return;
+    }
   }
   if (!injected) for (const step of timed) await guarded(events, elapsed, `step ${step.op}`, () => runStep(guests, step, store, runPk, dir, log, signal));
 }
@@ -414,14 +419,57 @@ async function probeForHangs(
       .catch(() => false);
     if (alive || g.crashAt !== undefined || g.qemuExited) continue;
     log(`${g.vm.name}: not answering; trying to break into the debugger`);
-    const inDdb = await g.adapter.breakIn({ ...g.ctx, signal: userSignal }, 30_000).catch(() => false);
-    events.hangs.push({
-      vm: g.vm.name,
-      atMs: elapsed(),
-      detail: `${g.vm.name} stopped answering (console idle ${Math.round(g.handle.console.idleMs() / 1000)}s)${inDdb ? '; entered ddb' : ''}`,
-    });
-    if (inDdb) g.crashAt = g.handle.console.mark();
+    const idleSec = Math.round(g.handle.console.idleMs() / 1000);
+    const inDdb = await breakInForTheRecord(g, userSignal);
+    events.hangs.push({ vm: g.vm.name, atMs: elapsed(), detail: `${g.vm.name} stopped answering (console idle ${idleSec}s)${inDdb ? '; entered ddb' : ''}` });
   }
+  if (events.hangs.length) return;
+  await probePaths(guests, run, events, elapsed, log, userSignal);
+}
+
+/**
+ * Every guest answers, yet load phases failed: ping across each failed phase's
+ * path. A dead path is a hang of the routers on it (they are broken into for the
+ * record, like a silent guest); a live one leaves the failures to the test setup.
+ */
+async function probePaths(
+  guests: Map<string, Guest>,
+  run: PlannedRun,
+  events: RunEvents,
+  elapsed: () => number,
+  log: (l: string) => void,
+  userSignal: AbortSignal,
+) {
+  const failed = events.commandFailures.map((f) => /^load (\S+)$/.exec(f.vm)?.[1]).filter((n): n is string => n !== undefined);
+  const paths = pathsToProbe(run, failed, (phase) => addressFamily(phase.params.family), (vm, family) => addressOf(vm, family).address);
+  for (const path of paths) {
+    const shell = guests.get(path.from.name)?.ctx.shell;
+    if (!shell) continue;
+    const answers = await pathAnswers(path, shell);
+    log(`path probe ${path.from.name} -> ${path.to.name} (${path.address}): ${answers === undefined ? 'cannot tell' : answers ? 'answers' : 'dead'}`);
+    if (answers !== false) continue;
+    const suspect = path.routers[0] ?? path.to;
+    events.hangs.push({ vm: suspect.name, atMs: elapsed(), detail: stallDetail(path) });
+    for (const router of path.routers) {
+      const g = guests.get(router.name);
+      if (!g || g.crashAt !== undefined || g.qemuExited) continue;
+      log(`${router.name}: on a dead path; trying to break into the debugger for the record`);
+      await breakInForTheRecord(g, userSignal);
+    }
+    return;
+  }
+}
+
+/**
+ * BREAK into the debugger of a hung guest so the ddb script records where it is
+ * stuck. The crash mark is set first: the ddb prompt this causes is not a crash
+ * of its own (the crash watcher ignores a guest that has a mark). No ddb, no mark.
+ */
+async function breakInForTheRecord(g: Guest, userSignal: AbortSignal): Promise<boolean> {
+  g.crashAt = g.handle.console.mark();
+  const inDdb = await g.adapter.breakIn({ ...g.ctx, signal: userSignal }, 30_000).catch(() => false);
+  if (!inDdb) delete g.crashAt;
+  return inDdb;
 }
 
 async function collectCrashes(deps: RunDeps, guests: Map<string, Guest>, events: RunEvents, rc: RunContext, log: (l: string) => void) {

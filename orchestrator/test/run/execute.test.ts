@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { executeRun } from '../../src/run/execute.ts';
@@ -191,4 +191,85 @@ test('a panic on the console during the load wins and is triaged into the store'
   assert.equal(result.outcome, 'panic');
   assert.equal(result.reason, 'fake panic');
   assert.deepEqual(crashes.map((c) => [c.vm, c.title, c.signature]), [['dut', 'fake panic', 'f00d']]);
+});
+
+/** source ── dut ── sink with stand-ins; the load from source to sink fails, the guests all answer. */
+async function executeForwarding(pingStdout: string) {
+  const fakes = new Map(['source', 'dut', 'sink'].map((n) => [n, fakeVm(n)]));
+  const withAddr = (name: string, addrs: string[], forwarding = false): PlannedVm => ({
+    ...vm(name),
+    nics: [{ index: 0, link: 'l', mac: '52:54:00:00:00:01', addrs, mtu: 1500 }],
+    forwarding: { inet: forwarding, inet6: forwarding },
+  });
+  const run: PlannedRun = {
+    ...plannedRun([]),
+    vms: [withAddr('source', ['192.0.2.2/24']), withAddr('dut', ['192.0.2.1/24'], true), withAddr('sink', ['198.51.100.2/24'])],
+    load: [
+      { name: 'tcp4', generator: 'fails', from: 'source', to: 'sink', durationSec: 1, params: {}, group: 0 },
+      { name: 'later', generator: 'fails', from: 'source', to: 'sink', durationSec: 1, params: {}, group: 1 },
+    ],
+  };
+  const commands: string[] = [];
+  const breaks: string[] = [];
+  const deps: RunDeps = {
+    launcher: { start: async ({ vm: v }) => fakes.get(v.name)!.handle },
+    adapter: (v) => {
+      const f = fakes.get(v.name)!;
+      const base = adapterFor(f);
+      return {
+        ...base,
+        waitReady: async (ctx) => {
+          const shell = shellFor(f);
+          ctx.shell = {
+            ...shell,
+            exec: async (command, ms) => {
+              commands.push(`${v.name}: ${command}`);
+              if (command.startsWith('ping ')) return { vm: v.name, command, exitCode: 1, stdout: pingStdout, stderr: '', durationMs: 1 };
+              return shell.exec(command, ms);
+            },
+          };
+          return { kernelVersion: 'Fake 1.0', devices: [], bootMs: 1 };
+        },
+        breakIn: async () => {
+          breaks.push(v.name);
+          return false;
+        },
+      };
+    },
+    generator: () => ({
+      name: 'fails',
+      guests: ['testguest'],
+      run: async (ctx) => {
+        await ctx.from.shell.exec(`client ${ctx.load.name}`, 1000);
+        throw new Error(`${ctx.load.name}: command timed out after 50s (channel closed)`);
+      },
+    }),
+    crashReporter: () => ({ parse: async () => [] }),
+    media: () => ({ kernelId: 'k' }),
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'obsdlab-exec-'));
+  const store = new ResultStore(':memory:');
+  const s = store.beginSession({ playbook: 'p', playbookFile: '/p', reportDir: dir, host: 'h' });
+  const result = await executeRun(deps, { run, dir, workDir: dir, store, runPk: store.startRun(s, run, dir), signal: new AbortController().signal, progress: () => undefined });
+  return { result, commands, breaks };
+}
+
+test('a dead path between answering guests is a hang of the router on it; later phases are skipped', async () => {
+  // Real busybox output of a ping nobody answered (fixtures/load/README.md).
+  const noReply = readFileSync(new URL('../fixtures/load/busybox-ping4-noreply.txt', import.meta.url), 'utf8');
+  const { result, commands, breaks } = await executeForwarding(noReply);
+  assert.equal(result.outcome, 'hang');
+  assert.equal(result.failedVm, 'dut');
+  assert.match(result.reason ?? '', /^forwarding stalled: source cannot reach sink \(198\.51\.100\.2\) over IPv4 through dut after load tcp4 failed/);
+  assert.deepEqual(breaks, ['dut']);
+  assert.ok(commands.includes('source: ping -c 5 -s 56 -i 1 -W 2 -w 10 198.51.100.2'));
+  assert.ok(!commands.includes('source: client later'), 'no phase after the stall');
+});
+
+test('a live path leaves a failed phase to the test setup (infrastructure error)', async () => {
+  const replies = readFileSync(new URL('../fixtures/load/busybox-ping4-frag-lo.txt', import.meta.url), 'utf8');
+  const { result, breaks } = await executeForwarding(replies);
+  assert.equal(result.outcome, 'infra-error');
+  assert.match(result.reason ?? '', /tcp4: command timed out/);
+  assert.deepEqual(breaks, []);
 });
