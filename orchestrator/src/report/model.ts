@@ -191,9 +191,12 @@ export function buildReport(input: ReportInput): SessionReport {
     }
   }
 
-  const runByPk = new Map(runs.map((r) => [r.pk, r]));
+  // Measurements and counters, like rates, come from each planned run's last attempt only.
+  const anyRunByPk = new Map(runs.map((r) => [r.pk, r]));
+  const runByPk = new Map(runs.filter((r) => lastAttempt.get(baseId(r.runId)) === r.pk).map((r) => [r.pk, r]));
+  const finalMeasurements = input.measurements.filter((m) => runByPk.has(m.run));
   const throughput: ThroughputSummary[] = [];
-  const tputs = input.measurements.filter((m) => m.name.endsWith(THROUGHPUT_SUFFIX));
+  const tputs = finalMeasurements.filter((m) => m.name.endsWith(THROUGHPUT_SUFFIX));
   for (const [name, ms] of groupBy(tputs, (m) => m.name)) {
     const perVariantMap = new Map<string, number[]>();
     for (const m of ms) {
@@ -214,7 +217,7 @@ export function buildReport(input: ReportInput): SessionReport {
   }
 
   const measurements: SessionReport['measurements'] = [];
-  for (const [name, ms] of groupBy(input.measurements.filter((m) => !m.name.endsWith(THROUGHPUT_SUFFIX) && !m.name.endsWith(`${THROUGHPUT_SUFFIX}.sent`)), (m) => m.name)) {
+  for (const [name, ms] of groupBy(finalMeasurements.filter((m) => !m.name.endsWith(THROUGHPUT_SUFFIX) && !m.name.endsWith(`${THROUGHPUT_SUFFIX}.sent`)), (m) => m.name)) {
     const perVariant = [...groupBy(ms, (m) => runByPk.get(m.run)?.variant ?? '?')].map(([variant, xs]) => ({
       variant,
       n: xs.length,
@@ -238,7 +241,7 @@ export function buildReport(input: ReportInput): SessionReport {
 
   const crashGroups: CrashGroupSummary[] = input.groups.map((g) => {
     const these = crashes.filter((c) => c.signature === g.signature);
-    const runIds = [...new Set(these.map((c) => runByPk.get(c.run)?.runId ?? '?'))];
+    const runIds = [...new Set(these.map((c) => anyRunByPk.get(c.run)?.runId ?? '?'))];
     const perVariant = [...byVariant].map(([variant, rs]) => {
       const n = verdictRuns(rs).length;
       const k = rs.filter((r) => r.crashes.some((c) => c.signature === g.signature)).length;
@@ -249,7 +252,7 @@ export function buildReport(input: ReportInput): SessionReport {
     const example = these[0];
     return {
       ...g,
-      ...(example ? { exampleConsole: example.console, exampleRun: runByPk.get(example.run)?.runId ?? g.exampleRun } : {}),
+      ...(example ? { exampleConsole: example.console, exampleRun: anyRunByPk.get(example.run)?.runId ?? g.exampleRun } : {}),
       runs: runIds,
       perVariant,
       seenBefore: g.firstSeen < input.session.startedAt,

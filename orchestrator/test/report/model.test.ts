@@ -99,3 +99,23 @@ test('the report keeps network counters and, of the pool table, gets, failures a
     assert.equal(counterOfInterest(name), false, name);
   }
 });
+
+test('measurements and counters of a retried attempt do not count, like its outcome', () => {
+  // What the lab run showed: tcp4 measured, then tcp6 failed (infra error), the run retried.
+  const runs = [run(1, 'variant=a#1', 'a', 'infra-error'), run(2, 'variant=a#1~retry1', 'a', 'pass'), run(3, 'variant=a#2', 'a', 'pass')];
+  const measurements = [
+    { run: 1, vm: 'source', phase: 'tcp4', name: 'tcp4.throughput', value: 10, unit: 'bit/s' },
+    { run: 2, vm: 'source', phase: 'tcp4', name: 'tcp4.throughput', value: 100, unit: 'bit/s' },
+    { run: 3, vm: 'source', phase: 'tcp4', name: 'tcp4.throughput', value: 200, unit: 'bit/s' },
+    { run: 1, vm: 'source', phase: 'frag4', name: 'frag4.loss', value: 100, unit: '%' },
+    { run: 2, vm: 'source', phase: 'frag4', name: 'frag4.loss', value: 0, unit: '%' },
+  ];
+  const counterDeltas = [
+    { run: 1, vm: 'dut', name: 'ip.forward', delta: 5 },
+    { run: 2, vm: 'dut', name: 'ip.forward', delta: 50 },
+  ];
+  const r = buildReport(input(runs, { measurements, counterDeltas }));
+  assert.deepEqual(r.throughput[0]!.perVariant.map((v) => [v.n, v.median]), [[2, 150]]);
+  assert.deepEqual(r.measurements.map((m) => [m.measurement, m.perVariant[0]!.n, m.perVariant[0]!.median]), [['frag4.loss', 1, 0]]);
+  assert.deepEqual(r.counters.map((c) => [c.counter, c.perVariant[0]!.median]), [['ip.forward', 50]]);
+});
