@@ -1,4 +1,7 @@
-import { CrossBackend } from './cross.ts';
+import { readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cacheDir } from '../util/paths.ts';
+import { CrossBackend, materializeTree } from './cross.ts';
 import { BuilderVmBackend } from './builder-vm.ts';
 import type { KernelBackend } from './backend.ts';
 import { buildPrepared, prepareBuild } from './prepare.ts';
@@ -7,6 +10,23 @@ import type { BuildOptions, BuildSpec, BuiltKernel } from './types.ts';
 
 export interface KernelBuilder {
   build(spec: BuildSpec, opts: BuildOptions): Promise<BuiltKernel>;
+  /**
+   * The sys/ tree exactly as that kernel was compiled (source, fix-ups, patches),
+   * for what must match it (the lab agent's ABI check, the boot blocks): the
+   * builder's own work tree holds whatever it built last, which a cache hit does
+   * not change.
+   */
+  sourceTree(spec: BuildSpec, signal?: AbortSignal): Promise<string>;
+}
+
+/** Source trees kept for lab images (69 MB each for sys/); the least recently used go first. */
+const KEEP_SOURCE_TREES = 6;
+
+async function pruneSourceTrees(root: string, keep: string): Promise<void> {
+  const entries = await readdir(root).catch(() => [] as string[]);
+  const aged = await Promise.all(entries.map(async (e) => ({ e, t: (await stat(join(root, e)).catch(() => null))?.mtimeMs ?? 0 })));
+  aged.sort((a, b) => b.t - a.t);
+  for (const { e } of aged.slice(KEEP_SOURCE_TREES)) if (join(root, e) !== keep) await rm(join(root, e), { recursive: true, force: true });
 }
 
 /**
@@ -33,6 +53,22 @@ export function createKernelBuilder(builder: BuildSpec['builder'], vmEndpoint?: 
     async build(spec, opts) {
       const prep = await prepareBuild(spec, backend, opts.signal);
       return buildPrepared(prep, backend, opts);
+    },
+    async sourceTree(spec, signal) {
+      const prep = await prepareBuild(spec, backend, signal);
+      const root = cacheDir('trees');
+      const tree = join(root, prep.key.slice(0, 16));
+      const complete = await stat(tree).then(() => true, () => false);
+      if (!complete) {
+        const part = `${tree}.part-${process.pid}`;
+        await materializeTree(prep, part, { signal });
+        await rename(part, tree);
+      }
+      // Touch it: pruning keeps the most recently used trees.
+      const now = new Date();
+      await utimes(tree, now, now);
+      await pruneSourceTrees(root, tree);
+      return tree;
     },
   };
 }

@@ -77,26 +77,7 @@ export class CrossBackend implements KernelBackend {
     await rm(logFile, { force: true });
     await writeFile(logFile, `obsdlab cross build of ${spec.name}: ${prep.source.describe}\n`);
 
-    say(`exporting ${prep.source.describe} into ${tree}`);
-    await rm(tree, { recursive: true, force: true });
-    await mkdir(tree, { recursive: true });
-    await prep.source.exportTo(tree, signal);
-    for (const dir of prep.fixupDirs) {
-      say(`overlay ${dir}`);
-      await cp(dir, tree, { recursive: true, force: true });
-    }
-    await makeWritable(tree);
-
-    const applied: PatchResult[] = [];
-    for (const patch of [...prep.quirkPatches, ...prep.patches]) {
-      const r = await applyPatchToTree(tree, patch, signal);
-      await writeFile(logFile, `${r.output}`, { flag: 'a' });
-      if (r.verdict === 'fails' || r.verdict === 'already-applied') {
-        throw new BuildError('patch', formatPatchResult(r, `${prep.source.describe} + earlier patches`), logFile);
-      }
-      say(`patch ${patch}: ${r.verdict}`);
-      applied.push(r);
-    }
+    const applied = await materializeTree(prep, tree, { signal, say, logFile });
 
     const confFile = prep.config.file ?? join(tree, 'arch', 'amd64', 'conf', prep.config.name);
     try {
@@ -188,4 +169,36 @@ export function parseVersC(text: string): string {
 
 export async function readVersion(versC: string): Promise<string> {
   return parseVersC(await readFile(versC, 'utf8').catch(() => ''));
+}
+
+/**
+ * Writes the tree a build compiles into `tree`: the source at its commit, the
+ * fix-up overlays, then the quirk patches and the spec's patches in order.
+ */
+export async function materializeTree(
+  prep: PreparedBuild,
+  tree: string,
+  o: { signal?: AbortSignal | undefined; say?: (line: string) => void; logFile?: string } = {},
+): Promise<PatchResult[]> {
+  const say = o.say ?? (() => {});
+  say(`exporting ${prep.source.describe} into ${tree}`);
+  await rm(tree, { recursive: true, force: true });
+  await mkdir(tree, { recursive: true });
+  await prep.source.exportTo(tree, o.signal);
+  for (const dir of prep.fixupDirs) {
+    say(`overlay ${dir}`);
+    await cp(dir, tree, { recursive: true, force: true });
+  }
+  await makeWritable(tree);
+  const applied: PatchResult[] = [];
+  for (const patch of [...prep.quirkPatches, ...prep.patches]) {
+    const r = await applyPatchToTree(tree, patch, o.signal);
+    if (o.logFile) await writeFile(o.logFile, `${r.output}`, { flag: 'a' });
+    if (r.verdict === 'fails' || r.verdict === 'already-applied') {
+      throw new BuildError('patch', formatPatchResult(r, `${prep.source.describe} + earlier patches`), o.logFile);
+    }
+    say(`patch ${patch}: ${r.verdict}`);
+    applied.push(r);
+  }
+  return applied;
 }

@@ -55,8 +55,8 @@ async function prepareArtifacts(plan: Plan, opts: PrepareOptions): Promise<Prepa
     opts.log('test guest image');
     prepared.testguest = await buildTestguest({ onOutput: opts.log });
   }
-  // Each distinct kernel once, in plan order; the lab image right after its kernel,
-  // while the build tree still holds that kernel's sources.
+  // Each distinct kernel once, in plan order; a lab image from the kernel and the
+  // tree it was compiled from.
   const seen = new Set<string>();
   for (const vm of vms) {
     const spec = vm.kernel;
@@ -65,7 +65,8 @@ async function prepareArtifacts(plan: Plan, opts: PrepareOptions): Promise<Prepa
     opts.signal.throwIfAborted();
     opts.log(`kernel ${spec.name}: building`);
     try {
-      const built = await createKernelBuilder(spec.builder).build(spec as BuildSpec, {
+      const builder = createKernelBuilder(spec.builder);
+      const built = await builder.build(spec as BuildSpec, {
         signal: opts.signal,
         log: (l) => opts.log(`kernel ${spec.name}: ${l}`),
         ...(opts.jobs ? { jobs: opts.jobs } : {}),
@@ -74,7 +75,7 @@ async function prepareArtifacts(plan: Plan, opts: PrepareOptions): Promise<Prepa
       opts.log(`kernel ${spec.name}: ${built.cached ? 'cached' : `built in ${built.buildSeconds.toFixed(0)}s`}`);
       if (vms.some((v) => v.guest === 'openbsd-lab' && v.kernel.name === spec.name)) {
         opts.log(`kernel ${spec.name}: lab image`);
-        const img = await buildLabImage({ bsd: built.bsd, tree: built.treeDir });
+        const img = await buildLabImage({ bsd: built.bsd, tree: await builder.sourceTree(spec as BuildSpec, opts.signal) });
         prepared.labIsos.set(spec.name, { iso: img.iso, kernel: img.kernel });
       }
     } catch (err) {

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { labKernel, labReferenceMissing } from '../lab-reference.ts';
 import { parseElf64, readSymbols, vaddrToOffset } from '../../src/images/lab/elf.ts';
 import { findRamdiskSlot, insertRamdisk } from '../../src/images/lab/rdsetroot.ts';
 
-const REF_KERNEL = process.env.OBSDLAB_TEST_KERNEL ?? '/tmp/obsd-ref/kernel-LAB/bsd';
+// The reference LAB kernel (test/lab-reference.ts): built by the project's cross builder, or a cache hit.
+const missingKernel = labReferenceMissing();
+const REF_KERNEL = missingKernel ? '' : (await labKernel()).bsd;
 
 describe('ELF64 reader and rdsetroot on an ELF built by cc', () => {
   let dir = '';
@@ -77,7 +80,7 @@ describe('ELF64 reader and rdsetroot on an ELF built by cc', () => {
   });
 });
 
-describe('rdsetroot on the reference LAB kernel', { skip: existsSync(REF_KERNEL) ? false : `no reference kernel at ${REF_KERNEL}` }, () => {
+describe('rdsetroot on the reference LAB kernel', { skip: missingKernel }, () => {
   it('finds the 4 MiB rd_root_image (MINIROOTSIZE 8192 sectors) where llvm-nm puts it', () => {
     const buf = readFileSync(REF_KERNEL);
     const slot = findRamdiskSlot(buf, REF_KERNEL);

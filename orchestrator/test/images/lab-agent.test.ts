@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { labReferenceMissing, labTree } from '../lab-reference.ts';
 import { abiMismatches, parseAbiHeader, renderAbiCheck } from '../../src/images/lab/abi-check.ts';
 import { AGENT_SOURCE_DIR, AgentAbiError, buildAgent } from '../../src/images/lab/agent.ts';
 import { findSyscallSites, parsePinTable, verifyLayout, verifyPins } from '../../src/images/lab/agent-verify.ts';
 import { parseElf64, sectionBytes } from '../../src/images/lab/elf.ts';
 
-const TREE = process.env.OBSDLAB_TEST_TREE ?? '/tmp/obsd-ref/sys-b4c64bc50';
-const noTree = existsSync(join(TREE, 'sys/syscall.h')) ? false : `no sys tree at ${TREE}`;
+// The reference tree (test/lab-reference.ts): made by the project's builder, not by hand.
+const missingTree = labReferenceMissing();
+const TREE = missingTree ? '' : await labTree();
+const noTree = missingTree;
 
 describe('abi.h constants and the generated check', () => {
   const abi = readFileSync(join(AGENT_SOURCE_DIR, 'abi.h'), 'utf8');

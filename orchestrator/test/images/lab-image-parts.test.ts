@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { labReferenceMissing, labTree } from '../lab-reference.ts';
 import { parseOsRelease, parseStandMakefile } from '../../src/images/lab/bootblocks.ts';
 import { renderBootConf, xorrisoArgs } from '../../src/images/lab/iso.ts';
 import { makefsArgs, renderMtreeSpec } from '../../src/images/lab/ramdisk.ts';
 
-const TREE = process.env.OBSDLAB_TEST_TREE ?? '/tmp/obsd-ref/sys-b4c64bc50';
-const noTree = existsSync(join(TREE, 'arch/amd64/stand/cdboot/Makefile')) ? false : `no sys tree at ${TREE}`;
+// The reference tree (test/lab-reference.ts): made by the project's builder, not by hand.
+const missingTree = labReferenceMissing();
+const TREE = missingTree ? '' : await labTree();
+const noTree = missingTree;
 
 describe('cdboot Makefile', () => {
   it('parses SRCS and .PATH with continuation lines and variables', () => {

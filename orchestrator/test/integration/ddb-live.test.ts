@@ -5,13 +5,12 @@
  * breaks back into ddb with a serial BREAK through the mux console, runs the
  * full script on both CPUs and ends with `boot reboot` (QEMU exits: -no-reboot).
  *
- * The kernel comes from OBSDLAB_LAB_KERNEL_DIR (a directory with `bsd` and a
- * `TREE` file naming the sys/ tree it was built from), by default the
- * reference build at /tmp/obsd-ref/kernel-LAB; the ISO from buildLabImage().
+ * The kernel and its tree come from test/lab-reference.ts (the project's cross
+ * builder, a cache hit after the first build); the ISO from buildLabImage().
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openConsole } from '../../src/console/connect.ts';
@@ -21,16 +20,10 @@ import { runDdbScript } from '../../src/ddb/driver.ts';
 import { enterDdb } from '../../src/ddb/enter.ts';
 import { buildLabImage } from '../../src/images/lab/build.ts';
 import { startVm } from '../../src/vm/qemu.ts';
+import { labKernel, labReferenceMissing } from '../lab-reference.ts';
 
-const kernelDir = process.env.OBSDLAB_LAB_KERNEL_DIR ?? '/tmp/obsd-ref/kernel-LAB';
-const bsd = join(kernelDir, 'bsd');
-const treeFile = join(kernelDir, 'TREE');
-const tree = existsSync(treeFile) ? readFileSync(treeFile, 'utf8').trim() : '';
-const missing = !existsSync(bsd)
-  ? `no LAB kernel at ${bsd} (set OBSDLAB_LAB_KERNEL_DIR to a directory with bsd and TREE)`
-  : !tree || !existsSync(tree)
-    ? `the kernel's source tree named in ${treeFile} (${tree || 'empty'}) does not exist`
-    : false;
+const missing = labReferenceMissing();
+const { bsd, tree } = missing ? { bsd: '', tree: '' } : await labKernel();
 
 test('live ddb on a LAB kernel: boot -d, BREAK, both CPUs, boot reboot', { skip: missing, timeout: 600_000 }, async (t) => {
   const image = await buildLabImage({ bsd, tree, bootConf: { extraLines: ['boot -d'] } });

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -14,16 +14,14 @@ import type { ConsoleSession } from '../../src/console/session.ts';
 import type { GuestContext } from '../../src/guest/adapter.ts';
 import { OpenBsdLabAdapter } from '../../src/guest/openbsd-lab.ts';
 import { parseIfconfig, parseSysctl } from '../../src/guest/openbsd-lab-parse.ts';
+import { AGENT_SOURCE_DIR } from '../../src/images/lab/agent.ts';
 import { buildLabImage } from '../../src/images/lab/build.ts';
+import { labKernel, labReferenceMissing } from '../lab-reference.ts';
 import type { PlannedVm } from '../../src/playbook/plan-types.ts';
 
-const KERNEL_DIR = process.env.OBSDLAB_TEST_KERNEL_DIR ?? '/tmp/obsd-ref/kernel-LAB';
-const TREE = process.env.OBSDLAB_TEST_TREE ?? '/tmp/obsd-ref/sys-b4c64bc50';
-const skip = !existsSync(join(KERNEL_DIR, 'bsd'))
-  ? `no reference LAB kernel at ${KERNEL_DIR}/bsd`
-  : !existsSync(join(TREE, 'sys/syscall.h'))
-    ? `no sys tree at ${TREE}`
-    : false;
+// The reference LAB kernel and tree (test/lab-reference.ts): the project's cross builder, cached.
+const skip = labReferenceMissing();
+const ref = skip ? { bsd: '', bsdGdb: '', tree: '' } : await labKernel();
 
 describe('openbsd-lab image boots and the adapter drives the agent', { skip, timeout: 900_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'lab-boot-'));
@@ -41,9 +39,10 @@ describe('openbsd-lab image boots and the adapter drives the agent', { skip, tim
 
   it('builds, boots to labinit: ready, configures, profiles, enters ddb and halts', async () => {
     const t0 = Date.now();
-    const image = await buildLabImage({ bsd: join(KERNEL_DIR, 'bsd'), tree: TREE });
+    const image = await buildLabImage({ bsd: ref.bsd, tree: ref.tree });
     const buildMs = Date.now() - t0;
-    assert.equal(image.manifest.agent.pinned, 15);
+    const stubs = readFileSync(join(AGENT_SOURCE_DIR, 'syscalls.c'), 'utf8').match(/^SYSCALL_STUB\(/gm)!.length;
+    assert.equal(image.manifest.agent.pinned, stubs);
     assert.equal(image.manifest.ramdisk.bytes, 4 * 1024 * 1024);
 
     const sock = join(dir, 'dut.serial');
@@ -87,7 +86,7 @@ describe('openbsd-lab image boots and the adapter drives the agent', { skip, tim
     };
     const log: string[] = [];
     const ctx: GuestContext = { vm, console, dir, log: (l) => log.push(l), signal: new AbortController().signal };
-    const adapter = new OpenBsdLabAdapter({ kernelElf: () => join(KERNEL_DIR, 'bsd.gdb') });
+    const adapter = new OpenBsdLabAdapter({ kernelElf: () => ref.bsdGdb });
 
     const boot = await adapter.waitReady(ctx, 300_000);
     const readyMs = Date.now() - bootStart;
