@@ -3,7 +3,7 @@
  * statistics", usr.bin/vmstat/vmstat.c print_pool()). Pool counters are what
  * mbuf and pf changes move: mbufpl, mcl2k…, mtagpl, pfstatepl.
  *
- * Only the pool table is parsed. The malloc "Memory statistics by type" table is
+ * Only the pool table is parsed (from real vmstat -m output and the lab agent's `pools`). The malloc "Memory statistics by type" table is
  * skipped: no published real output of it was available to test against.
  */
 import type { CounterSnapshot } from '../guest/adapter.ts';
@@ -39,9 +39,14 @@ export function parseVmstatM(text: string): CounterSnapshot {
       continue;
     }
     if (!columns) continue;
-    const words = raw.trim().split(/\s+/);
-    const name = words[0];
-    if (!name || !/^[A-Za-z][\w.-]*$/.test(name) || !NUMBER.test(words[1] ?? '')) continue;
+    // Pool names may hold a space ("swp vnx" on a real LAB kernel): the name is
+    // everything before the first number, spaces written as "_".
+    const all = raw.trim().split(/\s+/);
+    const first = all.findIndex((w) => NUMBER.test(w));
+    if (first < 1) continue;
+    const name = all.slice(0, first).join('_');
+    if (!/^[A-Za-z][\w.-]*$/.test(name)) continue;
+    const words = [name, ...all.slice(first)];
     for (let i = 0; i < columns.length; i++) {
       const value = words[i + 1];
       if (value === undefined || !NUMBER.test(value)) {

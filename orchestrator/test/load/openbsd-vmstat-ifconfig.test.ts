@@ -108,3 +108,19 @@ test('ifconfig: garbage and detail lines without an interface give nothing', () 
   assert.deepEqual(x!.inet, []);
   assert.deepEqual(x!.inet6, []);
 });
+
+test('vmstat -m pool table as the lab agent prints it: every row, names with a space included', () => {
+  // The first `pools` reply of a real lab run (fixtures/guest/README.md).
+  const text = readFileSync(fileURLToPath(new URL('../fixtures/guest/openbsd-lab-splice-dut.txt', import.meta.url)), 'latin1');
+  const start = text.indexOf('labinit> pools\n') + 'labinit> pools\n'.length;
+  const table = text.slice(start, text.indexOf('ok\n', start));
+  const rows = table.trim().split('\n').slice(1);
+  const c = parseVmstatM(table);
+  const names = new Set(Object.keys(c).map((k) => k.split('.')[1]));
+  assert.equal(names.size, rows.length, 'one pool per row');
+  // Rows read off the fixture: "swp vnx 32 0 0 0 0 0 0 0 0 8 0" and the mbufpl row.
+  assert.equal(c['pool.swp_vnx.size'], 32);
+  assert.equal(c['pool.swp_vnd.size'], 336);
+  const mbuf = /^mbufpl +(\d+) +(\d+) +(\d+) +(\d+)/m.exec(table)!;
+  assert.deepEqual([c['pool.mbufpl.size'], c['pool.mbufpl.requests'], c['pool.mbufpl.fail'], c['pool.mbufpl.inuse']], mbuf.slice(1).map(Number));
+});
