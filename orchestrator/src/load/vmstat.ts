@@ -3,8 +3,10 @@
  * statistics", usr.bin/vmstat/vmstat.c print_pool()). Pool counters are what
  * mbuf and pf changes move: mbufpl, mcl2k…, mtagpl, pfstatepl.
  *
- * Only the pool table is parsed (from real vmstat -m output and the lab agent's `pools`). The malloc "Memory statistics by type" table is
- * skipped: no published real output of it was available to test against.
+ * Only the pool table is parsed (real vmstat -m output, and the lab agent's
+ * `pools`, which prints the same table). The malloc "Memory statistics by
+ * type" table is skipped: no published real output of it was available to
+ * test against.
  */
 import type { CounterSnapshot } from '../guest/adapter.ts';
 
