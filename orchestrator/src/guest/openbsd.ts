@@ -5,7 +5,8 @@
  * Dependencies the adapter does not own are injected: the SSH shell factory (ssh/)
  * and the scripted ddb session (ddb/driver.ts).
  */
-import type { BootInfo, CommandResult, CounterSnapshot, Diagnosis, GuestAdapter, GuestContext, GuestShell, KernelProfile } from './adapter.ts';
+import type { BootInfo, CommandResult, CounterSnapshot, Diagnosis, GuestAdapter, GuestContext, GuestShell, KernelProfile, SpliceRelay, SpliceRelaySpec } from './adapter.ts';
+import { startRelaydRelay } from './openbsd-relayd.ts';
 import { BootFailure, GuestCommandError } from './adapter.ts';
 import { join } from 'node:path';
 import { ReconnectingShell, sshConnect } from '../ssh/client.ts';
@@ -183,6 +184,12 @@ export class OpenBsdAdapter implements GuestAdapter {
     const m = (await this.run(ctx, 'netstat -m')).stdout;
     const pools = (await this.run(ctx, 'vmstat -m')).stdout;
     return { ...parseNetstatS(s), ...parseNetstatM(m), ...parseVmstatM(pools) };
+  }
+
+  /** relayd(8) from base as the socket-splicing relay (guest/openbsd-relayd.ts). */
+  async startSpliceRelay(ctx: GuestContext, spec: SpliceRelaySpec): Promise<SpliceRelay> {
+    if (!ctx.shell) throw new Error(`${ctx.vm.name}: no shell yet`);
+    return startRelaydRelay(ctx.shell, spec, COMMAND_TIMEOUT_MS);
   }
 
   async profile(ctx: GuestContext, seconds: number): Promise<KernelProfile> {

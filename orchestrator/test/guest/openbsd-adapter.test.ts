@@ -189,3 +189,35 @@ test('test kernel: copied to /bsd.test, boot.conf points at it, version confirme
   await adapter.fallbackToBsd(ctx);
   assert.equal(commands.at(-1), 'if [ -f /etc/boot.conf.obsdlab-saved ]; then mv /etc/boot.conf.obsdlab-saved /etc/boot.conf; fi');
 });
+
+test('the splice relay is relayd: config written and checked, run under timeout(1), stopped, config removed', async () => {
+  const { shell, commands } = fakeShell({});
+  const started: string[] = [];
+  let stopped = 0;
+  shell.start = async (command) => {
+    started.push(command);
+    return { command, wait: async () => assert.fail('not waited'), stop: async () => (stopped++, { vm: 'dut', command, exitCode: 0, stdout: '', stderr: '', durationMs: 1 }) };
+  };
+  const ctx = { vm: vm([]), shell, log: () => {}, signal: new AbortController().signal } as unknown as GuestContext;
+  const adapter = new OpenBsdAdapter({ connectShell: async () => shell, runDdb: async () => assert.fail('no ddb') });
+  const relay = await adapter.startSpliceRelay(ctx, { listenPort: 5201, listenAddress: '192.0.2.1', target: { address: '198.51.100.2', port: 5201 }, seconds: 65 });
+  // relayd.conf(5): a relay block with "listen on ADDRESS port PORT" and "forward to ADDRESS port PORT".
+  assert.deepEqual(commands, [
+    "printf '%s' 'relay obsdlab_splice {\n\tlisten on 192.0.2.1 port 5201\n\tforward to 198.51.100.2 port 5201\n}\n' > '/etc/relayd.obsdlab.conf'",
+    'relayd -n -f /etc/relayd.obsdlab.conf',
+  ]);
+  assert.deepEqual(started, ['timeout 65 relayd -d -f /etc/relayd.obsdlab.conf']);
+  assert.deepEqual(await relay.stop(), {});
+  assert.equal(stopped, 1);
+  assert.equal(commands.at(-1), "rm -f '/etc/relayd.obsdlab.conf'");
+});
+
+test('a relayd configuration that does not check is an error with its output', async () => {
+  const { shell } = fakeShell({ 'relayd -n -f /etc/relayd.obsdlab.conf': { exitCode: 1, stderr: '/etc/relayd.obsdlab.conf:2: syntax error' } });
+  const ctx = { vm: vm([]), shell, log: () => {}, signal: new AbortController().signal } as unknown as GuestContext;
+  const adapter = new OpenBsdAdapter({ connectShell: async () => shell, runDdb: async () => assert.fail('no ddb') });
+  await assert.rejects(
+    adapter.startSpliceRelay(ctx, { listenPort: 5201, listenAddress: '192.0.2.1', target: { address: '198.51.100.2', port: 5201 }, seconds: 5 }),
+    /relayd -n -f[\s\S]*syntax error/,
+  );
+});
