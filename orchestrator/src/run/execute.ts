@@ -341,9 +341,9 @@ async function runLoad(
     // A crash stops the wait at once: commands still running on dead guests end on their own timeouts.
     await Promise.race([Promise.all(tasks), whenAborted(signal)]);
     if (events.commandFailures.length && !signal.aborted) {
-      await probeForHangs(guests, run, events, elapsed, log, rc.signal);
+      await probeForHangs(guests, run, events, { store, runPk }, elapsed, log, rc.signal);
       // A hung guest or a dead path fails every later phase too: stop here.
-      if (events.hangs.length) return;
+      if (events.hangs.length || events.infraErrors.length) return;
     }
   }
   if (!injected) for (const step of timed) await guarded(events, elapsed, `step ${step.op}`, () => runStep(guests, step, store, runPk, dir, log, signal));
@@ -407,6 +407,7 @@ async function probeForHangs(
   guests: Map<string, Guest>,
   run: PlannedRun,
   events: RunEvents,
+  counters: { store: ResultStore; runPk: number },
   elapsed: () => number,
   log: (l: string) => void,
   userSignal: AbortSignal,
@@ -424,21 +425,23 @@ async function probeForHangs(
     events.hangs.push({ vm: g.vm.name, atMs: elapsed(), detail: `${g.vm.name} stopped answering (console idle ${idleSec}s)${inDdb ? '; entered ddb' : ''}` });
   }
   if (events.hangs.length) return;
-  await probePaths(guests, run, events, elapsed, log, userSignal);
+  await probePaths(guests, run, events, counters, elapsed, log);
 }
 
 /**
  * Every guest answers, yet load phases failed: ping across each failed phase's
- * path. A dead path is a hang of the routers on it (they are broken into for the
- * record, like a silent guest); a live one leaves the failures to the test setup.
+ * path. A dead path is named as such, with the routers' counters kept (phase
+ * "stall"), but stays an infrastructure error (run again): the same stall has
+ * been seen through a Linux router, so the VM links (QEMU's dgram netdev) are
+ * as suspect as the router's kernel.
  */
 async function probePaths(
   guests: Map<string, Guest>,
   run: PlannedRun,
   events: RunEvents,
+  counters: { store: ResultStore; runPk: number },
   elapsed: () => number,
   log: (l: string) => void,
-  userSignal: AbortSignal,
 ) {
   const failed = events.commandFailures.map((f) => /^load (\S+)$/.exec(f.vm)?.[1]).filter((n): n is string => n !== undefined);
   const paths = pathsToProbe(run, failed, (phase) => addressFamily(phase.params.family), (vm, family) => addressOf(vm, family).address);
@@ -448,13 +451,15 @@ async function probePaths(
     const answers = await pathAnswers(path, shell);
     log(`path probe ${path.from.name} -> ${path.to.name} (${path.address}): ${answers === undefined ? 'cannot tell' : answers ? 'answers' : 'dead'}`);
     if (answers !== false) continue;
-    const suspect = path.routers[0] ?? path.to;
-    events.hangs.push({ vm: suspect.name, atMs: elapsed(), detail: stallDetail(path) });
+    events.infraErrors.push({ vm: (path.routers[0] ?? path.to).name, atMs: elapsed(), error: stallDetail(path) });
     for (const router of path.routers) {
       const g = guests.get(router.name);
       if (!g || g.crashAt !== undefined || g.qemuExited) continue;
-      log(`${router.name}: on a dead path; trying to break into the debugger for the record`);
-      await breakInForTheRecord(g, userSignal);
+      try {
+        counters.store.addCounters(counters.runPk, router.name, 'stall', await g.adapter.counters(g.ctx));
+      } catch (err) {
+        log(`${router.name}: counters at the stall failed: ${errorText(err)}`);
+      }
     }
     return;
   }

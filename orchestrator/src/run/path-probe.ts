@@ -1,8 +1,9 @@
 /**
  * After a load phase failed while every guest still answers: is the path
- * between its ends dead? A router that stops forwarding (a stuck queue, a
- * leaked mbuf pool, a wedged ARP/ND entry) is a kernel failure, not a broken
- * test setup: the run is a hang on that router, not an infrastructure error.
+ * between its ends dead? A dead path ("forwarding stalled") is named in the
+ * run's outcome instead of the tool's timeout, and the load stops there. Who
+ * stalled is not known from outside: a router's kernel (a stuck queue, a
+ * leaked pool, a wedged ARP/ND entry) or the VM links themselves.
  */
 import type { GuestShell } from '../guest/adapter.ts';
 import { parseBusyboxPing } from '../load/ping-parse.ts';
