@@ -3,26 +3,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { GuestShell } from '../../src/guest/adapter.ts';
-import type { PlannedNic, PlannedRun, PlannedVm } from '../../src/playbook/plan-types.ts';
+import type { PlannedRun, PlannedVm } from '../../src/playbook/plan-types.ts';
+import { nic as linkNic, plannedVm } from './planned-vm.ts';
 import { pathAnswers, pathsToProbe, stallDetail } from '../../src/run/path-probe.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/load/${name}`, import.meta.url), 'utf8');
 
-const nic = (link: string, addrs: string[]): PlannedNic => ({ index: 0, link, mac: '52:54:00:00:00:01', addrs, mtu: 1500 });
-const vm = (name: string, guest: PlannedVm['guest'], nics: PlannedNic[], forwarding = false): PlannedVm => ({
-  name,
-  guest,
-  cpus: 1,
-  memoryMiB: 64,
-  kernel: { kind: 'prebuilt', name: 'k' },
-  bootCommands: [],
-  consoleOnly: false,
-  nics,
-  routes: [],
-  forwarding: { inet: forwarding, inet6: forwarding },
-  pf: { enabled: false },
-  sysctls: {},
-});
+const vm = plannedVm;
+const nic = (link: string, addrs: string[]) => linkNic(0, link, addrs);
 
 const source = vm('source', 'testguest', [nic('a', ['192.0.2.2/24', '2001:db8:1::2/64'])]);
 const dut = vm('dut', 'openbsd-lab', [nic('a', ['192.0.2.1/24']), nic('b', ['198.51.100.1/24'])], true);

@@ -3,25 +3,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { GuestAdapter, GuestContext, SpliceRelaySpec, SpliceRelayStats } from '../../src/guest/adapter.ts';
 import type { LoadGenerator } from '../../src/load/types.ts';
-import type { PlannedLoad, PlannedNic, PlannedVm } from '../../src/playbook/plan-types.ts';
+import type { PlannedLoad } from '../../src/playbook/plan-types.ts';
+import { nic, plannedVm } from './planned-vm.ts';
 import { relayAddress, spliceMeasurements, withSpliceRelay, type RelayGuest } from '../../src/run/relay.ts';
 
-const nic = (index: number, link: string, addrs: string[]): PlannedNic => ({ index, link, mac: `52:54:00:00:00:0${index}`, addrs, mtu: 1500 });
-
-const vm = (name: string, guest: PlannedVm['guest'], nics: PlannedNic[]): PlannedVm => ({
-  name,
-  guest,
-  cpus: 1,
-  memoryMiB: 64,
-  kernel: { kind: 'prebuilt', name: 'k' },
-  bootCommands: [],
-  consoleOnly: false,
-  nics,
-  routes: [],
-  forwarding: { inet: false, inet6: false },
-  pf: { enabled: false },
-  sysctls: {},
-});
+const vm = plannedVm;
 
 const source = vm('source', 'testguest', [nic(0, 'src-dut', ['192.0.2.2/24', '2001:db8:1::2/64'])]);
 const dut = vm('dut', 'openbsd-lab', [nic(0, 'dut-snk', ['198.51.100.1/24', '2001:db8:2::1/64']), nic(1, 'src-dut', ['192.0.2.1/24', '2001:db8:1::1/64'])]);
