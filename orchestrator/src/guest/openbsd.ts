@@ -17,6 +17,7 @@ import { BOOT_PROMPT, KERNEL_BANNER, LOGIN_PROMPT, OPENBSD_CRASH_PATTERNS, PANIC
 import { btraceProfileCommand, parseKstackMap } from '../load/btrace.ts';
 import { parseNetstatM, parseNetstatS } from '../load/netstat.ts';
 import { parseVmstatM } from '../load/vmstat.ts';
+import { checkInterface, parseIfconfig } from '../load/ifconfig.ts';
 import {
   bootConfWithImage,
   forwardingCommands,
@@ -158,8 +159,12 @@ export class OpenBsdAdapter implements GuestAdapter {
     }
   }
 
+  /** Applies the addresses and MTU, checks them with `ifconfig IFNAME`, then persists them in hostname.if(5). */
   async configureInterface(ctx: GuestContext, nic: { ifname: string; addrs: string[]; mtu: number }): Promise<void> {
     for (const cmd of ifconfigCommands(nic)) await this.run(ctx, cmd);
+    const shown = parseIfconfig((await this.run(ctx, `ifconfig ${nic.ifname}`)).stdout).find((i) => i.name === nic.ifname);
+    const problems = checkInterface(shown, nic);
+    if (problems.length > 0) throw new Error(`${ctx.vm.name}: ${nic.ifname} is not as configured: ${problems.join('; ')}`);
     await this.run(ctx, writeFileCommand(`/etc/hostname.${nic.ifname}`, renderHostnameIf(nic)));
   }
 

@@ -160,3 +160,38 @@ export function parseIfconfig(text: string): IfconfigInterface[] {
   }
   return out;
 }
+
+/** Canonical text of an address, so "2001:DB8:1:0::1" and "2001:db8:1::1" compare equal. */
+function canonicalAddress(addr: string): string {
+  if (addr.includes(':')) {
+    try {
+      return new URL(`http://[${addr}]/`).hostname.slice(1, -1);
+    } catch {
+      return addr.toLowerCase();
+    }
+  }
+  return addr.split('.').map((o) => String(Number(o))).join('.');
+}
+
+/**
+ * What differs between one parsed interface and the configuration a playbook asked
+ * for (`addrs` in CIDR form, e.g. "192.0.2.1/24", "2001:db8::1/64"): one sentence
+ * per problem, [] when the interface is UP with that MTU and every address and
+ * prefix length. Extra addresses (link-local, autoconf) are not problems.
+ */
+export function checkInterface(iface: IfconfigInterface | undefined, want: { addrs: string[]; mtu: number }): string[] {
+  if (!iface) return ['not in the ifconfig output'];
+  const problems: string[] = [];
+  if (!iface.flags.includes('UP')) problems.push(`not UP (flags=<${iface.flags.join(',')}>)`);
+  if (iface.mtu !== want.mtu) problems.push(iface.mtu === undefined ? `no mtu shown, want ${want.mtu}` : `mtu ${iface.mtu}, want ${want.mtu}`);
+  for (const cidr of want.addrs) {
+    const slash = cidr.lastIndexOf('/');
+    const addr = canonicalAddress(slash < 0 ? cidr : cidr.slice(0, slash));
+    const prefix = Number(cidr.slice(slash + 1));
+    const have: { address: string; prefixLength: number }[] = addr.includes(':') ? iface.inet6 : iface.inet;
+    const same = have.filter((a) => canonicalAddress(a.address) === addr);
+    if (same.length === 0) problems.push(`address ${cidr} missing`);
+    else if (!same.some((a) => a.prefixLength === prefix)) problems.push(`address ${cidr} has prefix length ${same.map((a) => a.prefixLength).join(', ')}`);
+  }
+  return problems;
+}

@@ -113,17 +113,23 @@ test('waitReady: silence at boot> is a BootFailure naming what was awaited', asy
 test('configuration commands go to the shell in order; a failing one is a GuestCommandError', async () => {
   const line = serialLine();
   const session = new ConsoleSession({ vm: 'dut', stream: line.stream });
-  const { shell, commands } = fakeShell({ 'pfctl -nf /etc/pf.conf.obsdlab': { exitCode: 1, stderr: '/etc/pf.conf.obsdlab:1: syntax error' } });
+  // A real `ifconfig vio0` answer with documentation addresses: the lab agent's, which
+  // prints ifconfig(8)'s header and inet/inet6 lines in CIDR form (fixtures/openbsd-tools/SOURCES.md).
+  const vio0 = fixture('ifconfig-lab-agent-vio0.txt').replace(/\r/g, '');
+  const { shell, commands } = fakeShell({ 'ifconfig vio0': vio0, 'pfctl -nf /etc/pf.conf.obsdlab': { exitCode: 1, stderr: '/etc/pf.conf.obsdlab:1: syntax error' } });
   const adapter = new OpenBsdAdapter({ connectShell: async () => shell, runDdb: async () => assert.fail('not used') });
   const ctx = context(session, []);
   ctx.shell = shell;
-  await adapter.configureInterface(ctx, { ifname: adapter.interfaceName(0), addrs: ['192.0.2.1/24'], mtu: 1500 });
+  await assert.rejects(adapter.configureInterface(ctx, { ifname: 'vio0', addrs: ['192.0.2.1/24'], mtu: 9000 }), /dut: vio0 is not as configured: mtu 1500, want 9000/);
+  commands.length = 0;
+  await adapter.configureInterface(ctx, { ifname: 'vio0', addrs: ['192.0.2.1/24'], mtu: 1500 });
   await adapter.addRoute(ctx, { dest: '203.0.113.0/24', gateway: '192.0.2.2' });
   await adapter.setForwarding(ctx, { inet: true, inet6: true });
   assert.deepEqual(commands, [
-    'ifconfig vio1 mtu 1500 up',
-    'ifconfig vio1 inet 192.0.2.1/24 alias',
-    "printf '%s' 'mtu 1500\ninet 192.0.2.1 255.255.255.0\nup\n' > '/etc/hostname.vio1'",
+    'ifconfig vio0 mtu 1500 up',
+    'ifconfig vio0 inet 192.0.2.1/24 alias',
+    'ifconfig vio0',
+    "printf '%s' 'mtu 1500\ninet 192.0.2.1 255.255.255.0\nup\n' > '/etc/hostname.vio0'",
     'route -n add -inet 203.0.113.0/24 192.0.2.2',
     'sysctl net.inet.ip.forwarding=1',
     'sysctl net.inet6.ip6.forwarding=1',

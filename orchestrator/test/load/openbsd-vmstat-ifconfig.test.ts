@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseVmstatM } from '../../src/load/vmstat.ts';
-import { parseIfconfig } from '../../src/load/ifconfig.ts';
+import { checkInterface, parseIfconfig } from '../../src/load/ifconfig.ts';
 
 const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../fixtures/openbsd-tools/${name}`, import.meta.url)), 'utf8');
 
@@ -123,4 +123,31 @@ test('vmstat -m pool table as the lab agent prints it: every row, names with a s
   assert.equal(c['pool.swp_vnd.size'], 336);
   const mbuf = /^mbufpl +(\d+) +(\d+) +(\d+) +(\d+)/m.exec(table)!;
   assert.deepEqual([c['pool.mbufpl.size'], c['pool.mbufpl.requests'], c['pool.mbufpl.fail'], c['pool.mbufpl.inuse']], mbuf.slice(1).map(Number));
+});
+
+test('checkInterface against real ifconfig output: what matches is no problem', () => {
+  const [lo0, vio0, enc0] = parseIfconfig(fixture('ifconfig-openbsd61-qemu-vio0.txt'));
+  // "inet 10.0.2.101 netmask 0xffffff00" on an UP vio0 with "mtu 1500".
+  assert.deepEqual(checkInterface(vio0, { addrs: ['10.0.2.101/24'], mtu: 1500 }), []);
+  // lo0 shows "inet6 fe80::1%lo0 prefixlen 64" and "inet6 ::1 prefixlen 128": spelled differently, same addresses.
+  assert.deepEqual(checkInterface(lo0, { addrs: ['127.0.0.1/8', '0:0::1/128', 'FE80:0::1/64'], mtu: 32768 }), []);
+  // enc0 is "flags=0<>" with no mtu on its header line.
+  assert.deepEqual(checkInterface(enc0, { addrs: [], mtu: 1500 }), ['not UP (flags=<>)', 'no mtu shown, want 1500']);
+  // The lab agent prints "inet6 2001:db8:1::1/64".
+  const [agent] = parseIfconfig(fixture('ifconfig-lab-agent-vio0.txt'));
+  assert.deepEqual(checkInterface(agent, { addrs: ['192.0.2.1/24', '2001:DB8:1:0:0::1/64'], mtu: 1500 }), []);
+});
+
+test('checkInterface names each difference: mtu, missing address, wrong prefix length, absent interface', () => {
+  const vio0 = parseIfconfig(fixture('ifconfig-openbsd61-qemu-vio0.txt'))[1];
+  assert.deepEqual(checkInterface(vio0, { addrs: ['10.0.2.101/16', '10.0.2.102/24', '2001:db8::1/64'], mtu: 9000 }), [
+    'mtu 1500, want 9000',
+    'address 10.0.2.101/16 has prefix length 24',
+    'address 10.0.2.102/24 missing',
+    'address 2001:db8::1/64 missing',
+  ]);
+  // IPv6 prefix lengths are compared too ("inet6 2001:db8:1::1/64" in the agent's output).
+  const [agent] = parseIfconfig(fixture('ifconfig-lab-agent-vio0.txt'));
+  assert.deepEqual(checkInterface(agent, { addrs: ['2001:db8:1::1/48'], mtu: 1500 }), ['address 2001:db8:1::1/48 has prefix length 64']);
+  assert.deepEqual(checkInterface(undefined, { addrs: [], mtu: 1500 }), ['not in the ifconfig output']);
 });
