@@ -1,4 +1,5 @@
 /** Load generators by playbook name. */
+import { btraceGenerator } from './btrace-generator.ts';
 import { iperf3Generator } from './iperf3.ts';
 import { pingGenerator } from './ping.ts';
 import { tcpbenchGenerator } from './tcpbench.ts';
@@ -6,7 +7,7 @@ import { udpbenchGenerator } from './udpbench.ts';
 import type { GeneratorGuests } from '../playbook/semantic.ts';
 import type { LoadGenerator } from './types.ts';
 
-const GENERATORS: LoadGenerator[] = [iperf3Generator, pingGenerator, tcpbenchGenerator, udpbenchGenerator];
+const GENERATORS: LoadGenerator[] = [btraceGenerator, iperf3Generator, pingGenerator, tcpbenchGenerator, udpbenchGenerator];
 
 /** Run by the executor itself through the guest adapter (btrace / dt(4) kernel profile), not by a shell. */
 export const PROFILE_GENERATOR = 'profile';

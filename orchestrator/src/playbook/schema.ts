@@ -242,7 +242,7 @@ export const StepSchema = Type.Object(
 export const LoadSchema = Type.Object(
   {
     name: Type.String({ pattern: NAME_PATTERN, ...doc('Name', 'Phase name, unique; used in measurement names (tcp4, frag6 ...).') }),
-    generator: Type.String({ pattern: NAME_PATTERN, ...doc('Generator', 'Load generator: iperf3, ping, tcpbench, udpbench, profile ... (checked against the registry).') }),
+    generator: Type.String({ pattern: NAME_PATTERN, ...doc('Generator', 'Load generator: iperf3, ping, tcpbench, udpbench, btrace, profile ... (checked against the registry).') }),
     from: Type.String({ minLength: 1, ...doc('From', 'VM running the client side or the command.') }),
     to: Type.Optional(Type.String({ minLength: 1, ...doc('To', 'VM running the server side / the target.') })),
     via: Type.Optional(

@@ -192,3 +192,163 @@ test('splice relay: relayd.conf(5) relay block and relayd(8) check/run commands'
   assert.deepEqual(relaydCommands(), { check: 'relayd -n -f /etc/relayd.obsdlab.conf', run: 'relayd -d -f /etc/relayd.obsdlab.conf' });
   assert.throws(() => renderRelaydConf({ name: 'x', listen: { address: 'dut', port: 1 }, forward: { address: '192.0.2.1', port: 1 } }), /not an IP address/);
 });
+
+test('btrace maps: named map printed by print() between printf() lines (OpenBSD regress map.ok, see SOURCES.md)', async () => {
+  const { parseBtraceMaps } = await import('../../src/load/btrace.ts');
+  const entries = parseBtraceMaps(fixture('btrace-regress-map.txt'));
+  // the eight "@map[K]: V" lines of the file, in order; the "=> ..." printf() lines are not entries
+  assert.deepEqual(
+    entries.map((e) => [e.map, e.key, e.value]),
+    [
+      ['@map', '7', 1],
+      ['@map', '7', 0],
+      ['@map', '4', 9999],
+      ['@map', '897123', 9997],
+      ['@map', '4', 9999],
+      ['@map', '897123', 9997],
+      ['@map', '5', 42],
+      ['@map', '7', 2],
+    ],
+  );
+  assert.ok(entries.every((e) => e.kind === 'map' && e.frames === undefined));
+});
+
+test('btrace maps: anonymous map, maps printed at exit, a hist() bucket (OpenBSD regress .ok files)', async () => {
+  const { parseBtraceMaps } = await import('../../src/load/btrace.ts');
+  assert.deepEqual(parseBtraceMaps(fixture('btrace-regress-map-unnamed.txt')), [
+    { map: '@', kind: 'map', key: '7', value: 1 },
+    { map: '@', kind: 'map', key: '7', value: 2 },
+  ]);
+  // mapoverwrite.bt also sets the scalar @counter: btrace prints only maps at exit
+  assert.deepEqual(
+    parseBtraceMaps(fixture('btrace-regress-mapoverwrite.txt')).map((e) => `${e.map}[${e.key}]=${e.value}`),
+    ['@map[3]=33', '@map[1]=22', '@map[0]=11'],
+  );
+  // "@h:" then one bucket line; the printf() lines after it end the histogram
+  assert.deepEqual(parseBtraceMaps(fixture('btrace-regress-histempty.txt')), [{ map: '@h', kind: 'hist', key: '[0, 1)', value: 1 }]);
+});
+
+test('btrace maps: multi-line stack keys of the lab kstack profile, joined with ";" in printed order', async () => {
+  const { parseBtraceMaps } = await import('../../src/load/btrace.ts');
+  const entries = parseBtraceMaps(fixture('dt-profile-kstack-lab.txt'));
+  // grep -c '^@\[' → 20 stacks; awk sum of "]: N" → 985 (as in the kstack test above)
+  assert.equal(entries.length, 20);
+  assert.equal(entries.reduce((s, e) => s + e.value, 0), 985);
+  assert.deepEqual(entries[0], {
+    map: '@',
+    kind: 'map',
+    key: '0xffffffff810729b0;0xffffffff811fc251;0xffffffff8102a312;0xffffffff8112994c;0xffffffff810e81e0',
+    frames: ['0xffffffff810729b0', '0xffffffff811fc251', '0xffffffff8102a312', '0xffffffff8112994c', '0xffffffff810e81e0'],
+    value: 1,
+  });
+  assert.equal(entries.at(-1)!.key, '0xffffffff810d7158;0xffffffff811f505c;0xffffffff810e81e0');
+  assert.equal(entries.at(-1)!.value, 935);
+});
+
+test('btrace maps: cut-off output keeps what is complete; an unclosed stack names its line', async () => {
+  const { parseBtraceMaps, ProfileParseError } = await import('../../src/load/btrace.ts');
+  const map = fixture('btrace-regress-map.txt');
+  // a last line cut anywhere is trailing garbage, not an error
+  for (const tail of ['@map[12', '@map[4]: ', '@h:\n[0, 1)      ', '[4, 8)  3 |@@']) {
+    assert.equal(parseBtraceMaps(map + tail).length, 8, JSON.stringify(tail));
+  }
+  // the lab profile cut after its 12th line: the second stack opened on line 9 never closes
+  const cut = fixture('dt-profile-kstack-lab.txt').split('\n').slice(0, 12).join('\n');
+  assert.throws(() => parseBtraceMaps(cut), (e: unknown) => e instanceof ProfileParseError && e.line === 9 && /line 9: stack opened by "@\[" is never closed/.test(e.message));
+  assert.throws(() => parseBtraceMaps('=> start\n@map[4]: 1\n@stacks[\n\tip_output+0x10\n'), /line 3: stack opened by "@stacks\[" is never closed/);
+});
+
+test('btrace script command: the program survives shell quoting, runs for N seconds, exit status and cleanup (run here with a stand-in btrace)', async () => {
+  const { btraceScriptCommand } = await import('../../src/load/btrace.ts');
+  const { execFileSync, spawnSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync, existsSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const script = `BEGIN { printf("it's $1 and \`id\` %d\\n", $2); @['a b'] = count(); }\n`;
+  const cmd = btraceScriptCommand(script, 1);
+  assert.match(cmd, /^f=\$\(mktemp \/tmp\/obsdlab-bt\.X+\) && printf '%s' '/);
+  assert.match(cmd, /btrace "\$f" & pid=\$!; sleep 1; kill -INT \$pid 2>\/dev\/null; wait \$pid; rc=\$\?; rm -f "\$f"; \(exit \$rc\); \}$/);
+  assert.throws(() => btraceScriptCommand(script, 0), /seconds must be 1\.\.3600/);
+  assert.throws(() => btraceScriptCommand(script, 3601), /seconds must be 1\.\.3600/);
+  // A stand-in btrace that prints the program file it was given, names it on stderr, and exits 3.
+  const bin = mkdtempSync(join(tmpdir(), 'obsdlab-fake-btrace-'));
+  try {
+    writeFileSync(join(bin, 'btrace'), '#!/bin/sh\ncat "$1"\necho "$1" >&2\nexit 3\n', { mode: 0o755 });
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    const res = spawnSync('/bin/sh', ['-c', cmd], { env, encoding: 'utf8' });
+    assert.equal(res.stdout, script);
+    assert.equal(res.status, 3);
+    const file = res.stderr.trim();
+    assert.match(file, /^\/tmp\/obsdlab-bt\./);
+    assert.equal(existsSync(file), false);
+    writeFileSync(join(bin, 'btrace'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    assert.equal(execFileSync('/bin/sh', ['-c', `${btraceScriptCommand('x', 1)}; echo rc=$?`], { env, encoding: 'utf8' }), 'rc=0\n');
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
+});
+
+test('btrace generator: runs params.script for the phase, saves the output, measures the maps', async () => {
+  const { btraceGenerator, btraceMeasurements, BTRACE_MAX_ENTRIES_PER_MAP } = await import('../../src/load/btrace-generator.ts');
+  const { parseBtraceMaps } = await import('../../src/load/btrace.ts');
+  type Res = import('../../src/guest/adapter.ts').CommandResult;
+  const calls: { command: string; timeoutMs: number }[] = [];
+  const shellWith = (stdout: string, exitCode = 0, stderr = '') => ({
+    async exec(command: string, timeoutMs: number): Promise<Res> {
+      calls.push({ command, timeoutMs });
+      return { vm: 'dut', command, exitCode, stdout, stderr, durationMs: 1 };
+    },
+    async start(): Promise<never> {
+      throw new Error('btrace runs in the foreground');
+    },
+  });
+  const artifacts: Record<string, string> = {};
+  const vm = { name: 'dut', guest: 'openbsd' } as import('../../src/playbook/plan-types.ts').PlannedVm;
+  const script = 'interval:hz:100 { @map[0] = 11; }';
+  const ctx = (stdout: string, params: Record<string, string | number | boolean>, exitCode = 0, stderr = '') => ({
+    load: { name: 'bt', generator: 'btrace', from: 'dut', durationSec: 7, params, group: 0 },
+    from: { vm, shell: shellWith(stdout, exitCode, stderr) },
+    saveArtifact: async (name: string, content: string) => void (artifacts[name] = content),
+    signal: new AbortController().signal,
+  });
+  assert.deepEqual(btraceGenerator.guests, ['openbsd']);
+  const m = await btraceGenerator.run(ctx(fixture('btrace-regress-mapoverwrite.txt'), { script }));
+  assert.deepEqual(m, [
+    { name: 'bt.@map', value: 33, unit: 'count', labels: { key: '3' } },
+    { name: 'bt.@map', value: 22, unit: 'count', labels: { key: '1' } },
+    { name: 'bt.@map', value: 11, unit: 'count', labels: { key: '0' } },
+  ]);
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0]!.timeoutMs, (7 + 60) * 1000);
+  assert.ok(calls[0]!.command.includes(`printf '%s' '${script}'`) && calls[0]!.command.includes('sleep 7;'));
+  assert.ok(artifacts['bt-btrace.txt']!.endsWith(fixture('btrace-regress-mapoverwrite.txt')));
+
+  // print() showed @map four times: each key keeps its last value (7 was 1, then 0, then 2)
+  assert.deepEqual(
+    btraceMeasurements(parseBtraceMaps(fixture('btrace-regress-map.txt')), 'x').map((e) => [e.name, e.labels?.key, e.value]),
+    [
+      ['x.@map', '4', 9999],
+      ['x.@map', '897123', 9997],
+      ['x.@map', '5', 42],
+      ['x.@map', '7', 2],
+    ],
+  );
+  assert.deepEqual(btraceMeasurements(parseBtraceMaps(fixture('btrace-regress-histempty.txt')), 'x'), [{ name: 'x.@h', value: 1, unit: 'count', labels: { key: '[0, 1)' } }]);
+  // the lab profile has 20 stacks; the anonymous map is "<phase>.@", the largest first
+  const prof = btraceMeasurements(parseBtraceMaps(fixture('dt-profile-kstack-lab.txt')), 'p');
+  assert.equal(prof.length, 20);
+  assert.equal(prof[0]!.value, 935);
+  assert.equal(BTRACE_MAX_ENTRIES_PER_MAP, 50);
+  assert.equal(btraceMeasurements(Array.from({ length: 60 }, (_, i) => ({ map: '@n', kind: 'map' as const, key: String(i), value: i })), 'c').length, 50);
+  assert.equal(btraceMeasurements([{ map: '@', kind: 'map', value: 4 }], 'c')[0]!.labels, undefined);
+  // the anonymous @ and a map named @map keep apart
+  assert.deepEqual(btraceMeasurements([{ map: '@', kind: 'map', value: 4 }, { map: '@map', kind: 'map', value: 5 }], 'c').map((e) => e.name), ['c.@', 'c.@map']);
+
+  // btrace failing (e.g. kern.allowdt=0) is an error with its message; the output is still saved
+  await assert.rejects(btraceGenerator.run(ctx('', { script }, 1, 'btrace: /dev/dt: Operation not permitted\n')), /dut: btrace exited 1: btrace: \/dev\/dt: Operation not permitted/);
+  assert.ok('bt-btrace.txt' in artifacts);
+  await assert.rejects(btraceGenerator.run(ctx('', {})), /btrace needs params.script/);
+  await assert.rejects(btraceGenerator.run(ctx('', { script: 'BEGIN {}\0' })), /NUL/);
+  await assert.rejects(btraceGenerator.run(ctx('', { script: `/*${'x'.repeat(64 * 1024)}*/` })), /at most 65536/);
+  assert.equal(calls.length, 2);
+});
