@@ -59,12 +59,12 @@ export function parseUdpbench(text: string): UdpbenchResult {
 }
 
 /** Throughput as the receiver saw it, and the share of sent packets that never arrived. */
-export function udpbenchMeasurements(send: UdpbenchResult, recv: UdpbenchResult, family: string): Measurement[] {
+export function udpbenchMeasurements(send: UdpbenchResult, recv: UdpbenchResult, load: string): Measurement[] {
   const lost = send.packets > 0 ? (100 * Math.max(0, send.packets - recv.packets)) / send.packets : 0;
   return [
-    { name: `udp${family}.throughput`, value: recv.bitsPerSec, unit: 'bit/s', labels: { side: 'recv' } },
-    { name: `udp${family}.send-rate`, value: send.bitsPerSec, unit: 'bit/s', labels: { side: 'send' } },
-    { name: `udp${family}.loss`, value: lost, unit: '%' },
+    { name: `${load}.throughput`, value: recv.bitsPerSec, unit: 'bit/s', labels: { side: 'recv' } },
+    { name: `${load}.send-rate`, value: send.bitsPerSec, unit: 'bit/s', labels: { side: 'send' } },
+    { name: `${load}.loss`, value: lost, unit: '%' },
   ];
 }
 
@@ -76,7 +76,6 @@ export const udpbenchGenerator: LoadGenerator = {
     const { load } = ctx;
     if (!ctx.to?.address) throw new Error(`load ${load.name}: udpbench needs a target VM with an address ("to:")`);
     const address = ctx.to.address.split('/')[0]!;
-    const family = address.includes(':') ? '6' : '4';
     const length = typeof load.params.length === 'number' ? load.params.length : 1000;
     const port = typeof load.params.port === 'number' ? load.params.port : 12345;
     const packetRate = typeof load.params.packetRate === 'number' ? load.params.packetRate : undefined;
@@ -89,6 +88,6 @@ export const udpbenchGenerator: LoadGenerator = {
     const received = await receiver.wait((load.durationSec + 30) * 1000);
     await ctx.saveArtifact(`${load.name}-udpbench.txt`, `$ ${sendCmd}\n${sent.stdout}${sent.stderr}\n$ ${recvCmd}\n${received.stdout}${received.stderr}`);
     if (sent.exitCode !== 0) throw new Error(`${sent.vm}: ${sendCmd} exited ${sent.exitCode}: ${sent.stderr.trim().slice(-300)}`);
-    return udpbenchMeasurements(parseUdpbench(sent.stdout), parseUdpbench(received.stdout), family);
+    return udpbenchMeasurements(parseUdpbench(sent.stdout), parseUdpbench(received.stdout), load.name);
   },
 };

@@ -109,7 +109,8 @@ test('udpbench summary lines (real send/recv output, see SOURCES.md)', async () 
   assert.equal(recv.action, 'recv');
   assert.equal(recv.packets, 16298);
   assert.equal(recv.bitsPerSec, 1.395512e8);
-  const [tp, , loss] = udpbenchMeasurements(send, recv, '4');
+  const [tp, , loss] = udpbenchMeasurements(send, recv, 'udp4');
+  assert.equal(tp!.name, 'udp4.throughput');
   assert.equal(tp!.value, 1.395512e8);
   assert.ok(Math.abs(loss!.value - (100 * (19994 - 16298)) / 19994) < 1e-9);
   assert.throws(() => parseUdpbench('udpbench: bind: Address already in use\n'), /no "send:" or "recv:" summary/);
